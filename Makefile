@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine with only Python 3.11 and make:
+#   make demo  -- set up .venv, decide the sample persons, check the Shanghai rule set
+#   make test  -- set up .venv, lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RULES  := rules/shanghai
+
+.PHONY: demo test lint report bench clean
+
+$(BIN)/elig: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	touch $@
+
+demo: $(BIN)/elig
+	$(BIN)/elig decide $(RULES) $(RULES)/samples/
+
+test: $(BIN)/elig lint
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/elig
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(BIN)/elig
+	$(BIN)/python bench/decide.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
