@@ -46,7 +46,7 @@ class IntT:
 
 @dataclass(frozen=True)
 class DateT:
-    lo: dt.date = dt.date(1900, 1, 1)
+    lo: dt.date = dt.date(1901, 1, 1)
     hi: dt.date = dt.date(2040, 12, 31)
 
     def __str__(self) -> str:
@@ -355,14 +355,16 @@ class RuleSet:
     types: Mapping[str, EnumT]
     inputs: Mapping[str, Input]
     constraints: tuple[Constraint, ...]
-    definitions: Mapping[str, Definition]  # in dependency order
-    outputs: Mapping[str, Output]  # in dependency order
+    definitions: Mapping[str, Definition]
+    outputs: Mapping[str, Output]
     rules: tuple[Rule, ...]
     params: Mapping[str, Param]
     options: Mapping[str, OptionDecl]
     clauses: Mapping[str, Clause]
     sources: Mapping[str, Source]
     notes: tuple[Note, ...]
+    # Every definition and output name, each after everything it reads (a topological order).
+    order: tuple[str, ...] = ()
     # Options already substituted by the resolve pass (name -> chosen value); empty before.
     resolved_options: Mapping[str, str] = field(default_factory=dict)
     root: str = ""

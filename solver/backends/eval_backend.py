@@ -1,0 +1,409 @@
+"""The reference semantics: the IR compiled once to straight-line Python source.
+
+Code is generated from the typed IR (never from rule text), compiled once per rule set, and
+called per person. Only sub-expressions that can be unknown (parameter lookups, output references,
+and inputs when the person may be partial) pay for three-valued logic; the rest is plain Python.
+With `trace=True` every evaluated node's value is recorded for explanations."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from solver import dates, ir
+from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
+
+# ---------------------------------------------------------------- unknown values
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An unknown value: which inputs were missing and what else was wrong."""
+
+    missing: frozenset[str] = frozenset()
+    reasons: tuple[str, ...] = ()
+
+    def __or__(self, other: Unknown) -> Unknown:
+        reasons = self.reasons + tuple(r for r in other.reasons if r not in self.reasons)
+        return Unknown(self.missing | other.missing, reasons)
+
+
+def _merge(*vals: Any) -> Unknown:
+    out = Unknown()
+    for v in vals:
+        if isinstance(v, Unknown):
+            out = out | v
+    return out
+
+
+def k_and(a: Any, b: Any) -> Any:
+    if a is False or b is False:
+        return False
+    if a is True and b is True:
+        return True
+    return _merge(a, b)
+
+
+def k_or(a: Any, b: Any) -> Any:
+    if a is True or b is True:
+        return True
+    if a is False and b is False:
+        return False
+    return _merge(a, b)
+
+
+def k_not(a: Any) -> Any:
+    return a if isinstance(a, Unknown) else not a
+
+
+def k_ite(c: Any, a: Any, b: Any) -> Any:
+    return c if isinstance(c, Unknown) else (a if c else b)
+
+
+def k_in(item: Any, *choices: Any) -> Any:
+    if isinstance(item, Unknown):
+        return item
+    unknown = [c for c in choices if isinstance(c, Unknown)]
+    if any(c == item for c in choices if not isinstance(c, Unknown)):
+        return True
+    return _merge(*unknown) if unknown else False
+
+
+def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn applied when every argument is known; otherwise the merged unknown."""
+
+    def lifted(*args: Any) -> Any:
+        for a in args:
+            if isinstance(a, Unknown):
+                return _merge(*args)
+        return fn(*args)
+
+    return lifted
+
+
+def lookup(table: Mapping[tuple[Any, ...], Any], name: str, *key: Any) -> Any:
+    for k in key:
+        if isinstance(k, Unknown):
+            return _merge(*key)
+    try:
+        return table[key]
+    except KeyError:
+        shown = ", ".join(str(k) for k in key)
+        return Unknown(reasons=(f"no parameter {name} for ({shown})",))
+
+
+# The builtins, on known values (lift() makes them three-valued).
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "year": lambda d: d.year,
+    "month": lambda d: d.month,
+    "day": lambda d: d.day,
+    "date": dates.make_date,
+    "age_at": dates.age_at,
+    "year_end_age": dates.year_end_age,
+    "month_index": dates.month_index,
+    "first_of_next_month": dates.first_of_next_month,
+    "add_months": dates.add_months,
+    "days_between": dates.days_between,
+    "min": min,
+    "max": max,
+}
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    ">=": operator.ge, "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+    "%": operator.mod,
+}
+
+
+def finish(card: str, applying: list[str], values: list[Any], unknown: list[Any], default: Any,
+           name: str) -> tuple[Any, tuple[Any, ...]]:
+    """An output's (value for references, raw result) from its applying rules."""
+    bad = [v for v in values if isinstance(v, Unknown)] + unknown
+    if bad:
+        u = _merge(*bad)
+        return u, ("unknown", (), (), u)
+    rules = tuple(sorted(applying))
+    if not values:
+        if default is not _NO_DEFAULT:
+            if isinstance(default, Unknown):
+                return default, ("unknown", (), (), default)
+            return default, ("ok", (default,), (), None)
+        if card == "set":
+            return frozenset(), ("ok", (), (), None)
+        status = "gap" if card == "exactly_one" else "none"
+        return Unknown(reasons=(f"{name} has no value",)), (status, (), (), None)
+    vals = sort_values(values)
+    if card == "set":
+        return frozenset(vals), ("ok", vals, rules, None)
+    if len(vals) > 1:
+        return Unknown(reasons=(f"{name} has conflicting values",)), ("conflict", vals, rules, None)
+    return vals[0], ("ok", vals, rules, None)
+
+
+_NO_DEFAULT = object()
+
+# ---------------------------------------------------------------- code generation
+
+
+@dataclass
+class _Gen:
+    rs: ir.RuleSet
+    partial: bool
+    trace: bool
+    consts: dict[str, Any] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    maybe_unknown: dict[str, bool] = field(default_factory=dict)
+    node_ids: dict[int, int] = field(default_factory=dict)  # id(expr node) -> trace id
+    nodes: list[ir.Expr] = field(default_factory=list)
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def mu(self, e: ir.Expr) -> bool:
+        """Whether e can be unknown (then it is compiled with three-valued helpers)."""
+        match e:
+            case ir.Lookup():
+                return True
+            case ir.Ref(kind="input"):
+                return self.partial
+            case ir.Ref(kind="definition" | "output", name=n):
+                return self.maybe_unknown.get(n, True)
+            case ir.Has(output=o):
+                return self.maybe_unknown.get(o, True)
+        return any(self.mu(c) for c in ir.children(e))
+
+    def expr(self, e: ir.Expr) -> str:
+        code = self._expr(e)
+        if self.trace:
+            self.node_ids[id(e)] = len(self.nodes)
+            self.nodes.append(e)
+            return f"_rec({len(self.nodes) - 1}, {code})"
+        return code
+
+    def _expr(self, e: ir.Expr) -> str:
+        mu = self.mu(e)
+        match e:
+            case ir.Const(value=v):
+                return repr(v) if isinstance(v, bool | int | str) else self.const(v)
+            case ir.Ref(name=n, kind=kind):
+                if kind == "option":
+                    raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
+                return {"input": "i_", "definition": "d_", "output": "o_"}[kind] + n
+            case ir.Has(output=o, value=v):
+                return f"_lift(_contains)(o_{o}, {v!r})" if mu else f"({v!r} in o_{o})"
+            case ir.Unary(op="not", arg=a):
+                return f"_k_not({self.expr(a)})" if mu else f"(not {self.expr(a)})"
+            case ir.Unary(op="neg", arg=a):
+                return f"_lift(_neg)({self.expr(a)})" if mu else f"(-{self.expr(a)})"
+            case ir.Binary(op="and" | "or", left=a, right=b):
+                if mu:
+                    return f"_k_{e.op}({self.expr(a)}, {self.expr(b)})"
+                return f"({self.expr(a)} {e.op} {self.expr(b)})"
+            case ir.Binary(op=op, left=a, right=b):
+                if mu:
+                    return f"_lift(_binops[{op!r}])({self.expr(a)}, {self.expr(b)})"
+                return f"({self.expr(a)} {op} {self.expr(b)})"
+            case ir.In(item=a, choices=cs):
+                if mu:
+                    return f"_k_in({self.expr(a)}, {', '.join(self.expr(c) for c in cs)})"
+                if all(isinstance(c, ir.Const) for c in cs) and not self.trace:
+                    return f"({self.expr(a)} in {self.const(frozenset(cast(ir.Const, c).value for c in cs))})"
+                tmp = f"_t{len(self.consts)}"
+                self.consts[tmp] = None
+                first, *rest = [self.expr(c) for c in cs] or ["None"]
+                return f"(({tmp} := {self.expr(a)}) == {first}" + "".join(f" or {tmp} == {c}" for c in rest) + ")"
+            case ir.Ite(cond=c, then=a, other=b):
+                if mu:
+                    return f"_k_ite({self.expr(c)}, {self.expr(a)}, {self.expr(b)})"
+                return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
+            case ir.Call(fn=fn, args=args):
+                inner = ", ".join(self.expr(a) for a in args)
+                if mu:
+                    return f"_lift(_builtins[{fn!r}])({inner})"
+                if fn in ("year", "month", "day"):
+                    return f"{inner}.{fn}"
+                return f"_builtins[{fn!r}]({inner})"
+            case ir.Lookup(param=p, keys=keys):
+                table = self.const(self.rs.params[p].table())
+                return f"_lookup({table}, {p!r}, {', '.join(self.expr(k) for k in keys)})"
+        raise TypeError(f"cannot compile {e!r}")  # pragma: no cover
+
+    def emit(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+
+    def rule_applies(self, r: ir.Rule, done: set[str]) -> None:
+        """Emit a_<i> for rule r (after its exceptions)."""
+        for u in r.unless:
+            if u not in done:
+                self.rule_applies(self.rs.rule(u), done)
+        parts = [self.expr(r.when)]
+        mu = self.mu(r.when)
+        if r.valid:
+            v = r.valid
+            on = ir.Ref(v.on, "input", self.rs.inputs[v.on].type)
+            if v.lo is not None:
+                parts.append(self.expr(ir.Binary(">=", on, ir.Const(v.lo, on.type), ir.BOOL)))
+            if v.hi is not None:
+                parts.append(self.expr(ir.Binary("<=", on, ir.Const(v.hi, on.type), ir.BOOL)))
+            mu = mu or self.partial
+        unless = [f"a_{self.rule_index[u]}" for u in r.unless]
+        mu = mu or any(self.rule_mu[u] for u in r.unless)
+        if mu:
+            code = parts[0]
+            for p in parts[1:]:
+                code = f"_k_and({code}, {p})"
+            for u in unless:
+                code = f"_k_and({code}, _k_not({u}))"
+        else:
+            code = " and ".join([*parts, *(f"not {u}" for u in unless)])
+        self.rule_mu[r.id] = mu
+        self.emit(f"a_{self.rule_index[r.id]} = {code}")
+        done.add(r.id)
+
+    def compile(self) -> str:
+        rs = self.rs
+        self.rule_index = {r.id: i for i, r in enumerate(rs.rules)}
+        self.rule_mu: dict[str, bool] = {}
+        self.emit("def run(inp, _rec=None):", 0)
+        for name in rs.inputs:
+            if self.partial:
+                self.emit(f"i_{name} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
+            else:
+                self.emit(f"i_{name} = inp[{name!r}]")
+        self.emit("out = {}")
+        done: set[str] = set()
+        for name in rs.order:
+            if name in rs.definitions:
+                d = rs.definitions[name]
+                self.maybe_unknown[name] = self.mu(d.expr)
+                self.emit(f"d_{name} = {self.expr(d.expr)}")
+                continue
+            o = rs.outputs[name]
+            targeting = rs.rules_for(name)
+            for r in targeting:
+                if r.id not in done:
+                    self.rule_applies(r, done)
+            self.emit("_ap = []; _vs = []; _uk = []")
+            for r in targeting:
+                a = f"a_{self.rule_index[r.id]}"
+                value = self.expr(dict(r.then)[name])
+                self.emit(f"if {a} is True:")
+                self.emit(f"_ap.append({r.id!r}); _vs.append({value})", 2)
+                if self.rule_mu[r.id]:
+                    self.emit(f"elif {a} is not False:")
+                    self.emit(f"_uk.append({a})", 2)
+            default = self.expr(o.default) if o.default is not None else "_NO_DEFAULT"
+            self.emit(f"o_{name}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
+                      f"{default} if not _ap and not _uk else None, {name!r})")
+            self.maybe_unknown[name] = True
+        for r in rs.rules:  # rules that give no output still count as applying or not
+            if r.id not in done:
+                self.rule_applies(r, done)
+        self.emit(f"return out, ({', '.join(f'a_{i}' for i in range(len(rs.rules)))}{',' if rs.rules else ''})")
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Values of every evaluated expression node and of every rule's applicability."""
+
+    node_values: Mapping[int, Any]  # id(node) -> value
+    applies: Mapping[str, Any]  # rule id -> True / False / Unknown
+    env: Mapping[str, Any]  # definitions and output values by name
+
+    def value(self, e: ir.Expr) -> Any:
+        return self.node_values.get(id(e), _NOT_EVALUATED)
+
+
+_NOT_EVALUATED = Unknown(reasons=("not evaluated",))
+
+
+class _Compiled:
+    def __init__(self, rs: ir.RuleSet, *, partial: bool, trace: bool) -> None:
+        gen = _Gen(rs, partial, trace)
+        source = gen.compile()
+        namespace: dict[str, Any] = {
+            "_k_and": k_and, "_k_or": k_or, "_k_not": k_not, "_k_ite": k_ite, "_k_in": k_in,
+            "_lift": lift, "_lookup": lookup, "_builtins": BUILTINS, "_binops": _BINOPS,
+            "_finish": finish, "_NO_DEFAULT": _NO_DEFAULT, "_neg": operator.neg,
+            "_contains": lambda s, v: v in s, **gen.consts,
+        }
+        # The source is generated from the typed IR above, never from rule text.
+        exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)  # noqa: S102
+        self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...]]] = namespace["run"]
+        self.source = source
+        self.nodes = gen.nodes
+
+
+class EvalBackend:
+    """Decides persons with the compiled rule set. Persons must be validated first
+    (solver.person.parse_person); missing fields are allowed and give unknown outputs."""
+
+    name = "eval"
+
+    def __init__(self, rs: ir.RuleSet) -> None:
+        self.rs = rs
+        self._full = _Compiled(rs, partial=False, trace=False)
+        self._partial: _Compiled | None = None
+        self._traced: dict[bool, _Compiled] = {}
+
+    def _pick(self, person: Person) -> _Compiled:
+        if len(person) >= len(self.rs.inputs) and all(n in person for n in self.rs.inputs):
+            return self._full
+        if self._partial is None:
+            self._partial = _Compiled(self.rs, partial=True, trace=False)
+        return self._partial
+
+    def raw(self, person: Person) -> dict[str, Any]:
+        """The fast path: output name -> (status, values, rules, unknown)."""
+        return self._pick(person).run(person)[0]
+
+    def decide(self, person: Person) -> Decision:
+        return self._decision(self.raw(person))
+
+    def decide_traced(self, person: Person) -> tuple[Decision, Trace]:
+        partial = self._pick(person) is not self._full
+        if partial not in self._traced:
+            self._traced[partial] = _Compiled(self.rs, partial=partial, trace=True)
+        compiled = self._traced[partial]
+        recorded: dict[int, Any] = {}
+        nodes = compiled.nodes
+
+        def rec(i: int, v: Any) -> Any:
+            recorded[id(nodes[i])] = v
+            return v
+
+        raw, applies = compiled.run(person, rec)
+        env = {n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()}
+        for name, (status, values, _, _) in raw.items():
+            env[name] = values[0] if status == "ok" and len(values) == 1 else values
+        trace = Trace(recorded, {r.id: a for r, a in zip(self.rs.rules, applies, strict=True)}, env)
+        return self._decision(raw), trace
+
+    def _decision(self, raw: Mapping[str, Any]) -> Decision:
+        return Decision(_Results(raw), dict(self.rs.resolved_options), self.name)
+
+
+class _Results(Mapping[str, OutputResult]):
+    """Decision results built lazily from the compiled function's raw tuples."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._built: dict[str, OutputResult] = {}
+
+    def __getitem__(self, name: str) -> OutputResult:
+        if name not in self._built:
+            status, values, rules, unknown = self._raw[name]
+            self._built[name] = OutputResult(
+                name, cast(Status, status), tuple(values), tuple(rules),
+                tuple(sorted(unknown.missing)) if unknown else (), unknown.reasons if unknown else ())
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)

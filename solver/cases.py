@@ -1,0 +1,68 @@
+"""Worked cases and sample persons: YAML/JSON files holding one person or a list of cases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from solver import ir
+from solver.errors import EligError, RuleError, RuleErrors
+from solver.language import model as m
+from solver.language.loader import validate
+from solver.language.strict_yaml import Located, load
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    person: dict[str, Any]
+    options: dict[str, str] = field(default_factory=dict)
+    expect: dict[str, Any] = field(default_factory=dict)
+    cites: tuple[str, ...] = ()
+    worked: str = ""
+    loc: ir.Loc = ir.NOWHERE
+
+
+def load_cases(path: Path) -> list[Case]:
+    """A file with a list of cases, a single case, or a bare person mapping (YAML or JSON)."""
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise RuleError(ir.Loc(str(path), e.lineno, e.colno), f"not valid JSON: {e.msg}") from None
+        located = Located(data, str(path))
+    else:
+        located = load(path)
+    data = located.data
+    if isinstance(data, dict) and "person" not in data:
+        return [Case(path.stem, data, loc=located.loc(()))]
+    entries = data if isinstance(data, list) else [data]
+    out: list[Case] = []
+    errors: list[RuleError] = []
+    for i, entry in enumerate(entries):
+        sub = Located(entry, located.file, {k[1:]: v for k, v in located.value_locs.items() if k[:1] == (i,)},
+                      {k[1:]: v for k, v in located.key_locs.items() if k[:1] == (i,)}) \
+            if isinstance(data, list) else located
+        try:
+            c = cast(m.CaseM, validate(sub, m.CaseM))
+        except RuleErrors as e:
+            errors.extend(e.errors)
+            continue
+        out.append(Case(c.id, c.person, c.options, c.expect, tuple(c.cites), c.worked, sub.loc(())))
+    if errors:
+        raise RuleErrors(errors)
+    return out
+
+
+def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
+    """Cases from files and folders (folders: every *.yaml / *.json inside, sorted)."""
+    out: list[tuple[Path, Case]] = []
+    for p in paths:
+        if not p.exists():
+            raise EligError(f"{p}: no such file or folder")
+        files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
+        for f in files:
+            out.extend((f, c) for c in load_cases(f))
+    return out

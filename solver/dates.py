@@ -1,0 +1,68 @@
+"""Calendar functions of the rule language: the reference definitions every backend follows.
+
+All are total on calendar dates; a backend that encodes dates as (year, month, day) triples can
+translate each one with integer arithmetic and division by constants only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+CUMULATIVE_DAYS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)  # before month m (non-leap)
+
+
+def is_leap(y: int) -> bool:
+    return calendar.isleap(y)
+
+
+def month_length(y: int, m: int) -> int:
+    return calendar.monthrange(y, m)[1]
+
+
+def make_date(y: int, m: int, d: int) -> dt.date:
+    """date(y, m, d): month clamped to 1..12, day clamped to 1..month length."""
+    m = min(max(m, 1), 12)
+    return dt.date(y, m, min(max(d, 1), month_length(y, m)))
+
+
+def age_at(birth: dt.date, on: dt.date) -> int:
+    """Completed years on `on`; the birthday itself counts (29 Feb birthdays count on 1 Mar)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def year_end_age(birth: dt.date, year: int) -> int:
+    """Age on 31 December of `year`."""
+    return year - birth.year
+
+
+def month_index(d: dt.date) -> int:
+    return 12 * d.year + d.month - 1
+
+
+def first_of_next_month(d: dt.date) -> dt.date:
+    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def add_months(d: dt.date, n: int, rule: str) -> dt.date:
+    """d moved by n months. When the day does not exist in the target month:
+    'clamp' gives the month's last day (31 Jan + 1 = 28/29 Feb),
+    'roll' gives the first day of the month after (31 Jan + 1 = 1 Mar)."""
+    total = 12 * d.year + d.month - 1 + n
+    y, m = total // 12, total % 12 + 1
+    last = month_length(y, m)
+    if d.day <= last:
+        return dt.date(y, m, d.day)
+    return dt.date(y, m, last) if rule == "clamp" else first_of_next_month(dt.date(y, m, 1))
+
+
+def days_between(a: dt.date, b: dt.date) -> int:
+    """b - a in days (same day = 0)."""
+    return (b - a).days
+
+
+def day_number(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 by arithmetic alone (valid 1901..2099), as a solver computes it."""
+    leap_days = (y - 1969) // 4  # leap years strictly before y, counted from 1970
+    leap_this = 1 if (y % 4 == 0 and m > 2) else 0
+    return 365 * (y - 1970) + leap_days + CUMULATIVE_DAYS[m - 1] + leap_this + d - 1

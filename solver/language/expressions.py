@@ -1,0 +1,385 @@
+"""Expression text -> typed IR. Parsing is lark (LALR); typing is a walk over its tree that
+checks every operator against the types of its operands and reports errors with positions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Literal, cast
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from solver.errors import RuleError, did_you_mean
+from solver.ir import (
+    ANY_DATE,
+    ANY_INT,
+    BOOL,
+    MONTH_END,
+    Binary,
+    BinaryOp,
+    BoolT,
+    Builtin,
+    Call,
+    Const,
+    DateT,
+    EnumT,
+    Expr,
+    Has,
+    In,
+    IntT,
+    Ite,
+    Loc,
+    Lookup,
+    Ref,
+    Type,
+    Unary,
+    same_kind,
+)
+
+NameKind = Literal["input", "definition", "output", "option"]
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    kind: NameKind
+    type: Type
+    set_valued: bool = False  # a `set` output: usable only as `'v' in name`
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    key_types: tuple[Type, ...]
+    type: Type
+
+
+class Scope:
+    """What names mean while typing. `lookup_name` may type a definition on demand."""
+
+    def __init__(
+        self,
+        lookup_name: Callable[[str, Loc], NameInfo | None],
+        params: dict[str, ParamInfo],
+        all_names: Callable[[], list[str]],
+    ) -> None:
+        self.lookup_name, self.params, self.all_names = lookup_name, params, all_names
+
+
+_FRIENDLY = {
+    "NAME": "a name", "INT": "a number", "DATE": "a date (YYYY-MM-DD)", "STRING": "a quoted value",
+    "CMP": "a comparison (== != < <= > >=)", "ADD": "+ or -", "MUL": "* // or %", "LPAR": "'('",
+    "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "$END": "the end of the expression",
+    "IF": "'if'", "THEN": "'then'", "ELSE": "'else'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
+    "IN": "'in'", "TRUE": "'true'", "FALSE": "'false'", "MINUS": "'-'",
+}
+
+
+@cache
+def _parser() -> Lark:
+    grammar = files("solver.language").joinpath("expr.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _offset(base: Loc, line: int, col: int) -> Loc:
+    return Loc(base.file, base.line + line - 1, (base.col + col - 1) if line == 1 else col)
+
+
+def parse_tree(text: str, base: Loc) -> Tree[Token]:
+    try:
+        return _parser().parse(text)
+    except UnexpectedInput as e:
+        loc = _offset(base, e.line if e.line > 0 else 1, e.column if e.column > 0 else len(text) + 1)
+        if isinstance(e, UnexpectedCharacters):
+            what = f"unexpected character {text[e.pos_in_stream]!r}"
+            hint = "use 'and', 'or', 'not', '==' (not '&&', '||', '!', '=')"
+            expected = sorted(e.allowed or ())
+        elif isinstance(e, UnexpectedToken | UnexpectedEOF):
+            tok = getattr(e, "token", None)
+            what = "the expression ends too early" if tok is None or tok.type == "$END" else (
+                f"unexpected {tok.value!r}")
+            hint = "check for a missing operand or an unbalanced parenthesis"
+            expected = sorted(e.expected)
+        else:  # pragma: no cover - lark has no other subclasses
+            what, hint, expected = str(e), "", []
+        names = sorted({_FRIENDLY.get(t, t.strip("_").lower()) for t in expected})
+        raise RuleError(loc, f"cannot parse expression: {what}", expected=", ".join(names),
+                        hint=hint) from None
+
+
+def parse(text: str | bool | int, base: Loc, scope: Scope, want: Type | None = None) -> Expr:
+    """Parse and type one expression; `want` checks its type (enum literals take it)."""
+    if isinstance(text, bool):
+        text = "true" if text else "false"
+    typer = _Typer(base, scope)
+    tree = parse_tree(str(text), base)
+    expr = typer.typed(tree, hint=want)
+    if want is not None:
+        typer.expect(expr, want, "this expression", tree)
+    return expr
+
+
+# Builtins: argument kinds -> result type. "int" covers money, "date" dates, "enum" month_end rule.
+_BUILTINS: dict[str, tuple[tuple[str, ...], Type]] = {
+    "year": (("date",), ANY_INT),
+    "month": (("date",), ANY_INT),
+    "day": (("date",), ANY_INT),
+    "date": (("int", "int", "int"), ANY_DATE),
+    "age_at": (("date", "date"), ANY_INT),
+    "year_end_age": (("date", "int"), ANY_INT),
+    "month_index": (("date",), ANY_INT),
+    "first_of_next_month": (("date",), ANY_DATE),
+    "add_months": (("date", "int", "month_end"), ANY_DATE),
+    "days_between": (("date", "date"), ANY_INT),
+    "min": (("ord", "ord"), ANY_INT),
+    "max": (("ord", "ord"), ANY_INT),
+}
+
+
+class _Typer:
+    def __init__(self, base: Loc, scope: Scope) -> None:
+        self.base, self.scope = base, scope
+
+    # -- helpers
+    def loc(self, node: Tree[Token] | Token) -> Loc:
+        if isinstance(node, Token):
+            return _offset(self.base, node.line or 1, node.column or 1)
+        meta = node.meta
+        return _offset(self.base, getattr(meta, "line", 1), getattr(meta, "column", 1))
+
+    def fail(self, node: Tree[Token] | Token, msg: str, expected: str = "", hint: str = "") -> RuleError:
+        return RuleError(self.loc(node), msg, expected=expected, hint=hint)
+
+    def expect(self, e: Expr, t: Type, what: str, node: Tree[Token] | Token) -> None:
+        if not same_kind(e.type, t):
+            raise self.fail(node, f"{what} has type {_kind(e.type)}", expected=_kind(t))
+
+    def enum_literal(self, node: Tree[Token], t: EnumT) -> Const:
+        value = str(node.children[0])[1:-1]
+        if value not in t.values:
+            raise self.fail(node, f"'{value}' is not a value of {t.name}",
+                            expected=", ".join(t.values), hint=did_you_mean(value, t.values))
+        return Const(value, t, self.loc(node))
+
+    # -- the walk
+    def typed(self, node: Tree[Token] | Token, hint: Type | None = None) -> Expr:
+        if isinstance(node, Token):  # pragma: no cover - the grammar wraps every token
+            raise self.fail(node, f"unexpected {node!s}")
+        kind = str(node.data)
+        kids = node.children
+        loc = self.loc(node)
+        if kind in ("or_", "and_", "arith") and len(kids) == 1:
+            return self.typed(cast(Tree[Token], kids[0]), hint)
+        match kind:
+            case "int":
+                return Const(int(str(kids[0])), ANY_INT, loc)
+            case "date":
+                try:
+                    return Const(dt.date.fromisoformat(str(kids[0])), ANY_DATE, loc)
+                except ValueError:
+                    raise self.fail(node, f"{kids[0]} is not a calendar date",
+                                    expected="a real date YYYY-MM-DD") from None
+            case "true" | "false":
+                return Const(kind == "true", BOOL, loc)
+            case "string":
+                if isinstance(hint, EnumT):
+                    return self.enum_literal(node, hint)
+                raise self.fail(node, f"cannot tell which enum {kids[0]} belongs to",
+                                hint="compare it with a name of an enum type, e.g. hukou == 'shanghai'")
+            case "name":
+                return self.name(cast(Token, kids[0]))
+            case "not_":
+                arg = self.typed(cast(Tree[Token], kids[0]), BOOL)
+                self.expect(arg, BOOL, "the operand of 'not'", node)
+                return _not(arg, loc)
+            case "neg":
+                arg = self.typed(cast(Tree[Token], kids[0]), ANY_INT)
+                self.expect(arg, ANY_INT, "the operand of '-'", node)
+                if isinstance(arg, Const):
+                    return Const(-cast(int, arg.value), arg.type, loc)
+                return Unary("neg", arg, arg.type, loc)
+            case "or_" | "and_":
+                op: BinaryOp = "or" if kind == "or_" else "and"
+                parts = [self.typed(cast(Tree[Token], k), BOOL) for k in kids]
+                for p, k in zip(parts, kids, strict=True):
+                    self.expect(p, BOOL, f"an operand of '{op}'", cast(Tree[Token], k))
+                out = parts[0]
+                for p in parts[1:]:
+                    out = Binary(op, out, p, BOOL, loc)
+                return out
+            case "arith":
+                return self.arith(node)
+            case "compare":
+                return self.compare(node)
+            case "in_list" | "not_in_list":
+                item = self.typed(cast(Tree[Token], kids[0]))
+                lst = cast(Tree[Token], kids[1])
+                choices = tuple(self.operand(cast(Tree[Token], c), item.type) for c in lst.children)
+                for c, cn in zip(choices, lst.children, strict=True):
+                    self.expect(c, item.type, "a list element", cast(Tree[Token], cn))
+                e: Expr = In(item, choices, BOOL, loc)
+                return _not(e, loc) if kind == "not_in_list" else e
+            case "in_set":
+                return self.in_set(node)
+            case "ite":
+                cond = self.typed(cast(Tree[Token], kids[0]), BOOL)
+                self.expect(cond, BOOL, "the condition of 'if'", cast(Tree[Token], kids[0]))
+                a_node, b_node = cast(Tree[Token], kids[1]), cast(Tree[Token], kids[2])
+                if _is_string(a_node) and not _is_string(b_node):
+                    b = self.typed(b_node, hint)
+                    a = self.operand(a_node, b.type)
+                else:
+                    a = self.typed(a_node, hint)
+                    b = self.operand(b_node, a.type)
+                self.expect(b, a.type, "the 'else' branch", b_node)
+                return Ite(cond, a, b, _join(a.type, b.type), loc)
+            case "call":
+                return self.call(node)
+            case "lookup":
+                return self.lookup(node)
+        raise self.fail(node, f"unsupported expression form '{kind}'")  # pragma: no cover
+
+    def operand(self, node: Tree[Token], other: Type) -> Expr:
+        """Type `node` where an enum literal takes its type from `other`."""
+        return self.typed(node, other)
+
+    def name(self, tok: Token) -> Expr:
+        name = str(tok)
+        info = self.scope.lookup_name(name, self.loc(tok))
+        if info is None:
+            if name in self.scope.params:
+                raise self.fail(tok, f"'{name}' is a parameter table", hint=f"look it up: {name}[key, ...]")
+            if name in _BUILTINS:
+                raise self.fail(tok, f"'{name}' is a function", hint=f"call it: {name}(...)")
+            raise self.fail(tok, f"unknown name '{name}'",
+                            expected="an input, definition, output or option",
+                            hint=did_you_mean(name, self.scope.all_names()))
+        if info.set_valued:
+            raise self.fail(tok, f"'{name}' is a set output", hint=f"test membership: 'value' in {name}")
+        return Ref(name, info.kind, info.type, self.loc(tok))
+
+    def arith(self, node: Tree[Token]) -> Expr:
+        kids = node.children
+        out = self.typed(cast(Tree[Token], kids[0]), ANY_INT)
+        self.expect(out, ANY_INT, "an arithmetic operand", cast(Tree[Token], kids[0]))
+        for i in range(1, len(kids), 2):
+            op_tok, rnode = cast(Token, kids[i]), cast(Tree[Token], kids[i + 1])
+            right = self.typed(rnode, ANY_INT)
+            self.expect(right, ANY_INT, "an arithmetic operand", rnode)
+            op = cast(BinaryOp, str(op_tok))
+            if op in ("*", "//", "%") and not (isinstance(out, Const) or isinstance(right, Const)):
+                raise self.fail(op_tok, f"'{op}' needs a constant on one side",
+                                hint="rule arithmetic stays linear so that solvers can decide it")
+            if op in ("//", "%") and not (isinstance(right, Const) and cast(int, right.value) > 0):
+                raise self.fail(op_tok, f"'{op}' needs a positive constant divisor")
+            unit = out.type.unit if isinstance(out.type, IntT) else ""
+            out = Binary(op, out, right, IntT(ANY_INT.lo, ANY_INT.hi, unit), self.loc(op_tok))
+        return out
+
+    def compare(self, node: Tree[Token]) -> Expr:
+        lnode, op_tok, rnode = cast(Tree[Token], node.children[0]), cast(Token, node.children[1]), cast(
+            Tree[Token], node.children[2])
+        if _is_string(lnode) and not _is_string(rnode):
+            right = self.typed(rnode)
+            left = self.operand(lnode, right.type)
+        else:
+            left = self.typed(lnode)
+            right = self.operand(rnode, left.type)
+        op = cast(BinaryOp, str(op_tok))
+        if not same_kind(left.type, right.type):
+            raise self.fail(op_tok, f"cannot compare {_kind(left.type)} with {_kind(right.type)}",
+                            expected="two values of the same type")
+        if op not in ("==", "!=") and not isinstance(left.type, IntT | DateT):
+            raise self.fail(op_tok, f"'{op}' orders numbers and dates, not {_kind(left.type)}",
+                            hint="use == or != (or 'in [...]') for enums and booleans")
+        return Binary(op, left, right, BOOL, self.loc(op_tok))
+
+    def in_set(self, node: Tree[Token]) -> Expr:
+        item_node, name_tok = cast(Tree[Token], node.children[0]), cast(Token, node.children[1])
+        name = str(name_tok)
+        info = self.scope.lookup_name(name, self.loc(name_tok))
+        if info is None or not info.set_valued:
+            raise self.fail(name_tok, f"'{name}' is not a set output",
+                            hint="for a list of values write x in ['a', 'b']")
+        assert isinstance(info.type, EnumT)  # the loader only allows enum set outputs
+        if not _is_string(item_node):
+            raise self.fail(item_node, "membership in a set output needs a quoted value",
+                            expected=", ".join(info.type.values))
+        value = self.enum_literal(item_node, info.type)
+        return Has(name, cast(str, value.value), BOOL, self.loc(node))
+
+    def call(self, node: Tree[Token]) -> Expr:
+        fn_tok = cast(Token, node.children[0])
+        fn = str(fn_tok)
+        if fn not in _BUILTINS:
+            raise self.fail(fn_tok, f"unknown function '{fn}'", expected=", ".join(sorted(_BUILTINS)),
+                            hint=did_you_mean(fn, _BUILTINS))
+        kinds, result = _BUILTINS[fn]
+        arg_nodes = [cast(Tree[Token], c) for c in node.children[1:]]
+        if len(arg_nodes) != len(kinds):
+            raise self.fail(fn_tok, f"{fn}() takes {len(kinds)} argument(s), got {len(arg_nodes)}",
+                            expected=f"{fn}({', '.join(kinds)})")
+        args: list[Expr] = []
+        for k, an in zip(kinds, arg_nodes, strict=True):
+            want: Type = {"date": ANY_DATE, "month_end": MONTH_END}.get(k, ANY_INT)
+            a = self.typed(an, want)
+            if k == "ord":
+                if not isinstance(a.type, IntT | DateT):
+                    raise self.fail(an, f"{fn}() compares numbers or dates, not {_kind(a.type)}")
+                if args and not same_kind(args[0].type, a.type):
+                    raise self.fail(an, f"{fn}() needs two values of one type")
+            elif k == "month_end":
+                if not (isinstance(a.type, EnumT) and set(a.type.values) == set(MONTH_END.values)):
+                    raise self.fail(an, f"{fn}()'s last argument says what happens at month end",
+                                    expected="'clamp' or 'roll', or an option with exactly those values")
+            else:
+                self.expect(a, want, f"argument {len(args) + 1} of {fn}()", an)
+            args.append(a)
+        if fn in ("min", "max"):
+            result = args[0].type
+        return Call(cast(Builtin, fn), tuple(args), result, self.loc(node))
+
+    def lookup(self, node: Tree[Token]) -> Expr:
+        name_tok = cast(Token, node.children[0])
+        name = str(name_tok)
+        info = self.scope.params.get(name)
+        if info is None:
+            raise self.fail(name_tok, f"unknown parameter table '{name}'",
+                            hint=did_you_mean(name, self.scope.params))
+        key_nodes = [cast(Tree[Token], c) for c in node.children[1:]]
+        if len(key_nodes) != len(info.key_types):
+            raise self.fail(name_tok, f"{name} has {len(info.key_types)} key(s), got {len(key_nodes)}")
+        keys = []
+        for kt, kn in zip(info.key_types, key_nodes, strict=True):
+            k = self.typed(kn, kt)
+            self.expect(k, kt, f"a key of {name}", kn)
+            keys.append(k)
+        return Lookup(name, tuple(keys), info.type, self.loc(node))
+
+
+def _is_string(node: Tree[Token]) -> bool:
+    while str(node.data) in ("or_", "and_", "arith") and len(node.children) == 1:
+        node = cast(Tree[Token], node.children[0])
+    return str(node.data) == "string"
+
+
+def _not(e: Expr, loc: Loc) -> Expr:
+    return Unary("not", e, BOOL, loc)
+
+
+def _join(a: Type, b: Type) -> Type:
+    if isinstance(a, IntT) and isinstance(b, IntT):
+        return IntT(min(a.lo, b.lo), max(a.hi, b.hi), a.unit or b.unit)
+    return a
+
+
+def _kind(t: Type) -> str:
+    if isinstance(t, BoolT):
+        return "bool"
+    if isinstance(t, IntT):
+        return "money" if t.unit else "int"
+    if isinstance(t, DateT):
+        return "date"
+    return f"enum {t.name}"

@@ -1,0 +1,192 @@
+"""The shape of a rule file. Validation (unknown keys, wrong types) and the JSON Schema that
+`elig schema` prints both come from these classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ExprSrc = str | bool | int
+Scalar = str | bool | int | dt.date
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class Labelled(_Strict):
+    zh: str = ""
+    en: str = ""
+    doc: str = ""
+
+
+class RuleSetMeta(_Strict):
+    name: str
+    title: str = ""
+    time: str | None = Field(None, description="input that `valid` intervals refer to by default")
+
+
+class SourceM(_Strict):
+    title: str
+    status: Literal["draft", "enacted", "notice", "faq"]
+    number: str = ""
+    file: str = ""
+    in_force: str = ""
+    repeals: str = ""
+    doc: str = ""
+
+
+class ClauseM(_Strict):
+    source: str
+    where: str = ""
+    text: str = Field(description="the exact text of the clause, a substring of the source")
+
+
+class NoteM(_Strict):
+    id: str
+    kind: Literal["defect", "ambiguity", "remark"]
+    cites: list[str] = []
+    text: str
+
+
+class ValueLabel(_Strict):
+    zh: str = ""
+    en: str = ""
+
+
+class TypeM(_Strict):
+    values: list[str] = Field(min_length=1)
+    labels: dict[str, ValueLabel] = {}
+    doc: str = ""
+
+
+class InputM(Labelled):
+    type: str = Field(description="bool, int, money, date or the name of an enum type")
+    range: list[int] | list[dt.date] | None = None
+
+
+class ConstraintM(_Strict):
+    id: str
+    expr: ExprSrc
+    doc: str = ""
+
+
+class DefinitionM(Labelled):
+    expr: ExprSrc
+    type: str | None = None
+    cites: list[str] = []
+
+
+class OutputM(Labelled):
+    type: str
+    cardinality: Literal["exactly_one", "at_most_one", "set"]
+    default: Scalar | None = None
+
+
+class ParamKeyM(_Strict):
+    name: str
+    type: str
+
+
+class ParamRowM(_Strict):
+    key: list[Scalar]
+    value: Scalar
+    cites: list[str] = Field(min_length=1)
+
+
+class ParamM(Labelled):
+    keys: list[ParamKeyM] = Field(min_length=1)
+    type: str
+    rows: list[ParamRowM]
+
+
+class OptionM(_Strict):
+    values: dict[str, str] = Field(min_length=2, description="each reading and what it means")
+    default: str
+    cites: list[str] = []
+    note: str
+
+
+class ValidM(_Strict):
+    on: str | None = None
+    from_: int | dt.date | None = Field(None, alias="from")
+    to: int | dt.date | None = None
+
+
+class RuleM(_Strict):
+    id: str
+    cites: list[str] = Field(min_length=1)
+    quote: str
+    when: ExprSrc
+    then: dict[str, Scalar] = Field(min_length=1)
+    unless: list[str] = []
+    valid: ValidM | None = None
+    doc: str = ""
+
+
+class RuleFile(_Strict):
+    """One YAML file of a rule set: any of these sections."""
+
+    ruleset: RuleSetMeta | None = None
+    sources: dict[str, SourceM] = {}
+    clauses: dict[str, ClauseM] = {}
+    notes: list[NoteM] = []
+    types: dict[str, TypeM] = {}
+    inputs: dict[str, InputM] = {}
+    constraints: list[ConstraintM] = []
+    definitions: dict[str, DefinitionM] = {}
+    outputs: dict[str, OutputM] = {}
+    parameters: dict[str, ParamM] = {}
+    options: dict[str, OptionM] = {}
+    rules: list[RuleM] = []
+
+
+class CaseM(_Strict):
+    """A worked case (cases/) or a sample person (samples/)."""
+
+    id: str
+    cites: list[str] = []
+    worked: str = ""
+    doc: str = ""
+    person: dict[str, Any]
+    options: dict[str, str] = {}
+    expect: dict[str, Any] = {}
+
+
+def model_at(path: tuple[str | int, ...], root: type[BaseModel] = RuleFile) -> type[BaseModel] | None:
+    """The model class that validates the mapping at `path` (for naming its allowed keys)."""
+    current: Any = root
+    for step in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next(
+                (f for n, f in current.model_fields.items() if step in (n, f.alias)), None
+            )
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            origin = typing.get_origin(current)
+            if origin in (dict, list):
+                current = typing.get_args(current)[-1]
+            else:
+                return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(t: Any) -> Any:
+    """Optional[M] / M | None -> M (the first model among the union's members)."""
+    if typing.get_origin(t) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(t):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return t
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]

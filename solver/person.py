@@ -1,0 +1,64 @@
+"""Person data -> validated input values. Unknown fields and out-of-domain values are errors that
+name what is allowed; a missing field (or null) is left out, so outputs needing it are unknown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from solver import ir
+from solver.errors import InputError, did_you_mean
+
+
+def domain(t: ir.Type) -> str:
+    if isinstance(t, ir.BoolT):
+        return "true or false"
+    if isinstance(t, ir.IntT):
+        return f"a whole number{' of yuan' if t.unit else ''} from {t.lo} to {t.hi}"
+    if isinstance(t, ir.DateT):
+        return f"a date YYYY-MM-DD from {t.lo} to {t.hi}"
+    return ", ".join(t.values)
+
+
+def parse_value(name: str, t: ir.Type, raw: Any) -> ir.Value:
+    def bad(msg: str) -> InputError:
+        return InputError(name, msg, allowed=domain(t))
+
+    if isinstance(t, ir.BoolT):
+        if not isinstance(raw, bool):
+            raise bad(f"{raw!r} is not a boolean")
+        return raw
+    if isinstance(t, ir.IntT):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise bad(f"{raw!r} is not a whole number")
+        if not t.lo <= raw <= t.hi:
+            raise bad(f"{raw} is outside the domain")
+        return raw
+    if isinstance(t, ir.DateT):
+        if isinstance(raw, str):
+            try:
+                raw = dt.date.fromisoformat(raw)
+            except ValueError:
+                raise bad(f"{raw!r} is not a date") from None
+        if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
+            raise bad(f"{raw!r} is not a date")
+        if not t.lo <= raw <= t.hi:
+            raise bad(f"{raw} is outside the domain")
+        return raw
+    if not isinstance(raw, str) or raw not in t.values:
+        hint = did_you_mean(str(raw), t.values)
+        raise bad(f"{raw!r} is not one of the values" + (f" ({hint})" if hint else ""))
+    return raw
+
+
+def parse_person(rs: ir.RuleSet, data: Mapping[str, Any]) -> dict[str, ir.Value]:
+    out: dict[str, ir.Value] = {}
+    for name, raw in data.items():
+        if name not in rs.inputs:
+            hint = did_you_mean(str(name), rs.inputs)
+            raise InputError(str(name), "unknown field" + (f" ({hint})" if hint else ""),
+                             allowed=", ".join(sorted(rs.inputs)))
+        if raw is not None:
+            out[name] = parse_value(name, rs.inputs[name].type, raw)
+    return out
