@@ -44,6 +44,8 @@ def decision_text(rs: ir.RuleSet, title: str, d: Decision) -> str:
         line = f"   {name:<{width}}  {result_text(r)}"
         if r.rules:
             line += f"   <- {', '.join(r.rules)} [{', '.join(clauses_of(rs, r.rules))}]"
+        elif r.status == "ok" and rs.outputs[name].default is not None:
+            line += "   (default)"
         lines.append(line + (f"   ({label})" if label else ""))
     return "\n".join(lines)
 

@@ -42,9 +42,16 @@ def load_cases(path: Path) -> list[Case]:
     out: list[Case] = []
     errors: list[RuleError] = []
     for i, entry in enumerate(entries):
-        sub = Located(entry, located.file, {k[1:]: v for k, v in located.value_locs.items() if k[:1] == (i,)},
-                      {k[1:]: v for k, v in located.key_locs.items() if k[:1] == (i,)}) \
-            if isinstance(data, list) else located
+        sub = (
+            Located(
+                entry,
+                located.file,
+                {k[1:]: v for k, v in located.value_locs.items() if k[:1] == (i,)},
+                {k[1:]: v for k, v in located.key_locs.items() if k[:1] == (i,)},
+            )
+            if isinstance(data, list)
+            else located
+        )
         try:
             c = cast(m.CaseM, validate(sub, m.CaseM))
         except RuleErrors as e:
@@ -66,3 +73,47 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
         for f in files:
             out.extend((f, c) for c in load_cases(f))
     return out
+
+
+STATUSES = ("ok", "none", "gap", "conflict", "unknown")
+
+
+def expected_result(out: ir.Output, raw: Any) -> tuple[str, tuple[Any, ...] | None]:
+    """An `expect` entry -> (status, values or None when any values will do).
+
+    A scalar means status ok with that one value; a list, a set output's exact values; a status
+    word (unknown, none, gap, conflict) that is not a value of the output's type, that status;
+    `{status: S, values: [...]}` says both explicitly."""
+    if isinstance(raw, dict):
+        status = str(raw.get("status", "ok"))
+        values = raw.get("values")
+        return status, tuple(values) if values is not None else None
+    is_value = isinstance(out.type, ir.EnumT) and raw in out.type.values
+    if isinstance(raw, str) and raw in STATUSES and not is_value:
+        return raw, None if raw in ("unknown", "conflict") else ()
+    if isinstance(raw, list):
+        return "ok", tuple(raw)
+    return "ok", (raw,)
+
+
+def mismatches(rs: ir.RuleSet, case: Case, results: Any) -> list[str]:
+    """What differs between a case's expectations and a decision's results (empty = pass)."""
+    problems = []
+    for name, raw in case.expect.items():
+        if name not in rs.outputs:
+            problems.append(f"expects unknown output '{name}'")
+            continue
+        status, values = expected_result(rs.outputs[name], raw)
+        got = results[name]
+
+        def norm(vs: tuple[Any, ...]) -> set[tuple[str, Any]]:
+            return {(type(v).__name__, v) for v in vs}
+
+        if got.status != status or (values is not None and norm(got.values) != norm(values)):
+            shown = list(got.values) if got.status in ("ok", "conflict") else ""
+            problems.append(
+                f"{name}: expected {raw!r}, got {got.status} {shown}".rstrip()
+                + (f" (missing {', '.join(got.missing)})" if got.missing else "")
+                + (f" ({'; '.join(got.reasons)})" if got.reasons else "")
+            )
+    return problems

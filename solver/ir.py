@@ -150,8 +150,18 @@ class Ite:
 
 
 Builtin = Literal[
-    "year", "month", "day", "date", "age_at", "year_end_age", "month_index",
-    "first_of_next_month", "add_months", "days_between", "min", "max",
+    "year",
+    "month",
+    "day",
+    "date",
+    "age_at",
+    "year_end_age",
+    "month_index",
+    "first_of_next_month",
+    "add_months",
+    "days_between",
+    "min",
+    "max",
 ]
 
 

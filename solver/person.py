@@ -57,8 +57,9 @@ def parse_person(rs: ir.RuleSet, data: Mapping[str, Any]) -> dict[str, ir.Value]
     for name, raw in data.items():
         if name not in rs.inputs:
             hint = did_you_mean(str(name), rs.inputs)
-            raise InputError(str(name), "unknown field" + (f" ({hint})" if hint else ""),
-                             allowed=", ".join(sorted(rs.inputs)))
+            raise InputError(
+                str(name), "unknown field" + (f" ({hint})" if hint else ""), allowed=", ".join(sorted(rs.inputs))
+            )
         if raw is not None:
             out[name] = parse_value(name, rs.inputs[name].type, raw)
     return out

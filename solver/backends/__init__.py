@@ -15,11 +15,13 @@ def make(name: BackendName | str, rs: RuleSet) -> Backend:
     if name == "z3":
         from solver.backends.z3_backend import Z3Backend
 
-        return Z3Backend(rs)
+        z3_backend: Backend = Z3Backend(rs)
+        return z3_backend
     if name == "clingo":
         from solver.backends.clingo_backend import ClingoBackend
 
-        return ClingoBackend(rs)
+        clingo_backend: Backend = ClingoBackend(rs)
+        return clingo_backend
     raise ValueError(f"unknown backend '{name}' (eval, z3, clingo)")
 
 

@@ -16,8 +16,8 @@ Semantics (every backend must agree with `eval`, the reference):
       exactly_one -> gap, at_most_one -> none, set -> ok with the empty set;
     - set -> ok with V; single-valued: |V| = 1 -> ok, |V| > 1 -> conflict.
 * An exactly_one output referred to in an expression stands for its value when status is ok, and
-  is unknown otherwise (at_most_one outputs cannot be referred to); `'v' in s` for a set output is true iff v is in the set
-  (unknown when the set is unknown).
+  is unknown otherwise (at_most_one outputs cannot be referred to); `'v' in s` for a set output
+  is true iff v is in the set (unknown when the set is unknown).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from solver.ir import RuleSet, Value
+from solver.ir import Value
 
 Status = Literal["ok", "none", "gap", "conflict", "unknown"]
 Person = Mapping[str, Value]

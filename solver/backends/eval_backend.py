@@ -110,14 +110,23 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "max": max,
 }
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-    ">=": operator.ge, "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "//": operator.floordiv,
     "%": operator.mod,
 }
 
 
-def finish(card: str, applying: list[str], values: list[Any], unknown: list[Any], default: Any,
-           name: str) -> tuple[Any, tuple[Any, ...]]:
+def finish(
+    card: str, applying: list[str], values: list[Any], unknown: list[Any], default: Any, name: str
+) -> tuple[Any, tuple[Any, ...]]:
     """An output's (value for references, raw result) from its applying rules."""
     bad = [v for v in values if isinstance(v, Unknown)] + unknown
     if bad:
@@ -296,13 +305,18 @@ class _Gen:
                     self.emit(f"elif {a} is not False:")
                     self.emit(f"_uk.append({a})", 2)
             default = self.expr(o.default) if o.default is not None else "_NO_DEFAULT"
-            self.emit(f"o_{name}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
-                      f"{default} if not _ap and not _uk else None, {name!r})")
+            self.emit(
+                f"o_{name}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
+                f"{default} if not _ap and not _uk else None, {name!r})"
+            )
             self.maybe_unknown[name] = True
         for r in rs.rules:  # rules that give no output still count as applying or not
             if r.id not in done:
                 self.rule_applies(r, done)
-        self.emit(f"return out, ({', '.join(f'a_{i}' for i in range(len(rs.rules)))}{',' if rs.rules else ''})")
+        valid = " and ".join(f"({self.expr(c.expr)} is True)" for c in rs.constraints) or "True"
+        self.emit(
+            f"return out, ({', '.join(f'a_{i}' for i in range(len(rs.rules)))}{',' if rs.rules else ''}), {valid}"
+        )
         return "\n".join(self.lines)
 
 
@@ -326,14 +340,24 @@ class _Compiled:
         gen = _Gen(rs, partial, trace)
         source = gen.compile()
         namespace: dict[str, Any] = {
-            "_k_and": k_and, "_k_or": k_or, "_k_not": k_not, "_k_ite": k_ite, "_k_in": k_in,
-            "_lift": lift, "_lookup": lookup, "_builtins": BUILTINS, "_binops": _BINOPS,
-            "_finish": finish, "_NO_DEFAULT": _NO_DEFAULT, "_neg": operator.neg,
-            "_contains": lambda s, v: v in s, **gen.consts,
+            "_k_and": k_and,
+            "_k_or": k_or,
+            "_k_not": k_not,
+            "_k_ite": k_ite,
+            "_k_in": k_in,
+            "_lift": lift,
+            "_lookup": lookup,
+            "_builtins": BUILTINS,
+            "_binops": _BINOPS,
+            "_finish": finish,
+            "_NO_DEFAULT": _NO_DEFAULT,
+            "_neg": operator.neg,
+            "_contains": lambda s, v: v in s,
+            **gen.consts,
         }
         # The source is generated from the typed IR above, never from rule text.
-        exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)  # noqa: S102
-        self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...]]] = namespace["run"]
+        exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)
+        self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...], bool]] = namespace["run"]
         self.source = source
         self.nodes = gen.nodes
 
@@ -361,6 +385,14 @@ class EvalBackend:
         """The fast path: output name -> (status, values, rules, unknown)."""
         return self._pick(person).run(person)[0]
 
+    def satisfies_constraints(self, person: Person) -> bool:
+        """Whether a complete person meets every input constraint of the rule set."""
+        return self._full.run(person)[2]
+
+    def applies(self, person: Person) -> dict[str, Any]:
+        """Rule id -> True / False / Unknown for this person."""
+        return dict(zip((r.id for r in self.rs.rules), self._pick(person).run(person)[1], strict=True))
+
     def decide(self, person: Person) -> Decision:
         return self._decision(self.raw(person))
 
@@ -376,7 +408,7 @@ class EvalBackend:
             recorded[id(nodes[i])] = v
             return v
 
-        raw, applies = compiled.run(person, rec)
+        raw, applies, _ = compiled.run(person, rec)
         env = {n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()}
         for name, (status, values, _, _) in raw.items():
             env[name] = values[0] if status == "ok" and len(values) == 1 else values
@@ -398,8 +430,13 @@ class _Results(Mapping[str, OutputResult]):
         if name not in self._built:
             status, values, rules, unknown = self._raw[name]
             self._built[name] = OutputResult(
-                name, cast(Status, status), tuple(values), tuple(rules),
-                tuple(sorted(unknown.missing)) if unknown else (), unknown.reasons if unknown else ())
+                name,
+                cast(Status, status),
+                tuple(values),
+                tuple(rules),
+                tuple(sorted(unknown.missing)) if unknown else (),
+                unknown.reasons if unknown else (),
+            )
         return self._built[name]
 
     def __iter__(self) -> Iterator[str]:

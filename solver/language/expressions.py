@@ -69,11 +69,29 @@ class Scope:
 
 
 _FRIENDLY = {
-    "NAME": "a name", "INT": "a number", "DATE": "a date (YYYY-MM-DD)", "STRING": "a quoted value",
-    "CMP": "a comparison (== != < <= > >=)", "ADD": "+ or -", "MUL": "* // or %", "LPAR": "'('",
-    "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "$END": "the end of the expression",
-    "IF": "'if'", "THEN": "'then'", "ELSE": "'else'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
-    "IN": "'in'", "TRUE": "'true'", "FALSE": "'false'", "MINUS": "'-'",
+    "NAME": "a name",
+    "INT": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "STRING": "a quoted value",
+    "CMP": "a comparison (== != < <= > >=)",
+    "ADD": "+ or -",
+    "MUL": "* // or %",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "$END": "the end of the expression",
+    "IF": "'if'",
+    "THEN": "'then'",
+    "ELSE": "'else'",
+    "AND": "'and'",
+    "OR": "'or'",
+    "NOT": "'not'",
+    "IN": "'in'",
+    "TRUE": "'true'",
+    "FALSE": "'false'",
+    "MINUS": "'-'",
 }
 
 
@@ -93,20 +111,20 @@ def parse_tree(text: str, base: Loc) -> Tree[Token]:
     except UnexpectedInput as e:
         loc = _offset(base, e.line if e.line > 0 else 1, e.column if e.column > 0 else len(text) + 1)
         if isinstance(e, UnexpectedCharacters):
-            what = f"unexpected character {text[e.pos_in_stream]!r}"
+            what = f"unexpected character {text[e.pos_in_stream or 0]!r}"
             hint = "use 'and', 'or', 'not', '==' (not '&&', '||', '!', '=')"
             expected = sorted(e.allowed or ())
         elif isinstance(e, UnexpectedToken | UnexpectedEOF):
             tok = getattr(e, "token", None)
-            what = "the expression ends too early" if tok is None or tok.type == "$END" else (
-                f"unexpected {tok.value!r}")
+            what = (
+                "the expression ends too early" if tok is None or tok.type == "$END" else (f"unexpected {tok.value!r}")
+            )
             hint = "check for a missing operand or an unbalanced parenthesis"
             expected = sorted(e.expected)
         else:  # pragma: no cover - lark has no other subclasses
             what, hint, expected = str(e), "", []
         names = sorted({_FRIENDLY.get(t, t.strip("_").lower()) for t in expected})
-        raise RuleError(loc, f"cannot parse expression: {what}", expected=", ".join(names),
-                        hint=hint) from None
+        raise RuleError(loc, f"cannot parse expression: {what}", expected=", ".join(names), hint=hint) from None
 
 
 def parse(text: str | bool | int, base: Loc, scope: Scope, want: Type | None = None) -> Expr:
@@ -159,8 +177,12 @@ class _Typer:
     def enum_literal(self, node: Tree[Token], t: EnumT) -> Const:
         value = str(node.children[0])[1:-1]
         if value not in t.values:
-            raise self.fail(node, f"'{value}' is not a value of {t.name}",
-                            expected=", ".join(t.values), hint=did_you_mean(value, t.values))
+            raise self.fail(
+                node,
+                f"'{value}' is not a value of {t.name}",
+                expected=", ".join(t.values),
+                hint=did_you_mean(value, t.values),
+            )
         return Const(value, t, self.loc(node))
 
     # -- the walk
@@ -179,15 +201,19 @@ class _Typer:
                 try:
                     return Const(dt.date.fromisoformat(str(kids[0])), ANY_DATE, loc)
                 except ValueError:
-                    raise self.fail(node, f"{kids[0]} is not a calendar date",
-                                    expected="a real date YYYY-MM-DD") from None
+                    raise self.fail(
+                        node, f"{kids[0]} is not a calendar date", expected="a real date YYYY-MM-DD"
+                    ) from None
             case "true" | "false":
                 return Const(kind == "true", BOOL, loc)
             case "string":
                 if isinstance(hint, EnumT):
                     return self.enum_literal(node, hint)
-                raise self.fail(node, f"cannot tell which enum {kids[0]} belongs to",
-                                hint="compare it with a name of an enum type, e.g. hukou == 'shanghai'")
+                raise self.fail(
+                    node,
+                    f"cannot tell which enum {kids[0]} belongs to",
+                    hint="compare it with a name of an enum type, e.g. hukou == 'shanghai'",
+                )
             case "name":
                 return self.name(cast(Token, kids[0]))
             case "not_":
@@ -253,9 +279,12 @@ class _Typer:
                 raise self.fail(tok, f"'{name}' is a parameter table", hint=f"look it up: {name}[key, ...]")
             if name in _BUILTINS:
                 raise self.fail(tok, f"'{name}' is a function", hint=f"call it: {name}(...)")
-            raise self.fail(tok, f"unknown name '{name}'",
-                            expected="an input, definition, output or option",
-                            hint=did_you_mean(name, self.scope.all_names()))
+            raise self.fail(
+                tok,
+                f"unknown name '{name}'",
+                expected="an input, definition, output or option",
+                hint=did_you_mean(name, self.scope.all_names()),
+            )
         if info.set_valued:
             raise self.fail(tok, f"'{name}' is a set output", hint=f"test membership: 'value' in {name}")
         return Ref(name, info.kind, info.type, self.loc(tok))
@@ -270,8 +299,11 @@ class _Typer:
             self.expect(right, ANY_INT, "an arithmetic operand", rnode)
             op = cast(BinaryOp, str(op_tok))
             if op in ("*", "//", "%") and not (isinstance(out, Const) or isinstance(right, Const)):
-                raise self.fail(op_tok, f"'{op}' needs a constant on one side",
-                                hint="rule arithmetic stays linear so that solvers can decide it")
+                raise self.fail(
+                    op_tok,
+                    f"'{op}' needs a constant on one side",
+                    hint="rule arithmetic stays linear so that solvers can decide it",
+                )
             if op in ("//", "%") and not (isinstance(right, Const) and cast(int, right.value) > 0):
                 raise self.fail(op_tok, f"'{op}' needs a positive constant divisor")
             unit = out.type.unit if isinstance(out.type, IntT) else ""
@@ -279,8 +311,11 @@ class _Typer:
         return out
 
     def compare(self, node: Tree[Token]) -> Expr:
-        lnode, op_tok, rnode = cast(Tree[Token], node.children[0]), cast(Token, node.children[1]), cast(
-            Tree[Token], node.children[2])
+        lnode, op_tok, rnode = (
+            cast(Tree[Token], node.children[0]),
+            cast(Token, node.children[1]),
+            cast(Tree[Token], node.children[2]),
+        )
         if _is_string(lnode) and not _is_string(rnode):
             right = self.typed(rnode)
             left = self.operand(lnode, right.type)
@@ -289,11 +324,17 @@ class _Typer:
             right = self.operand(rnode, left.type)
         op = cast(BinaryOp, str(op_tok))
         if not same_kind(left.type, right.type):
-            raise self.fail(op_tok, f"cannot compare {_kind(left.type)} with {_kind(right.type)}",
-                            expected="two values of the same type")
+            raise self.fail(
+                op_tok,
+                f"cannot compare {_kind(left.type)} with {_kind(right.type)}",
+                expected="two values of the same type",
+            )
         if op not in ("==", "!=") and not isinstance(left.type, IntT | DateT):
-            raise self.fail(op_tok, f"'{op}' orders numbers and dates, not {_kind(left.type)}",
-                            hint="use == or != (or 'in [...]') for enums and booleans")
+            raise self.fail(
+                op_tok,
+                f"'{op}' orders numbers and dates, not {_kind(left.type)}",
+                hint="use == or != (or 'in [...]') for enums and booleans",
+            )
         return Binary(op, left, right, BOOL, self.loc(op_tok))
 
     def in_set(self, node: Tree[Token]) -> Expr:
@@ -301,29 +342,38 @@ class _Typer:
         name = str(name_tok)
         info = self.scope.lookup_name(name, self.loc(name_tok))
         if info is None or not info.set_valued:
-            raise self.fail(name_tok, f"'{name}' is not a set output",
-                            hint="for a list of values write x in ['a', 'b']")
+            raise self.fail(
+                name_tok, f"'{name}' is not a set output", hint="for a list of values write x in ['a', 'b']"
+            )
         assert isinstance(info.type, EnumT)  # the loader only allows enum set outputs
         if not _is_string(item_node):
-            raise self.fail(item_node, "membership in a set output needs a quoted value",
-                            expected=", ".join(info.type.values))
-        value = self.enum_literal(item_node, info.type)
+            raise self.fail(
+                item_node, "membership in a set output needs a quoted value", expected=", ".join(info.type.values)
+            )
+        value = self.enum_literal(_bare(item_node), info.type)
         return Has(name, cast(str, value.value), BOOL, self.loc(node))
 
     def call(self, node: Tree[Token]) -> Expr:
         fn_tok = cast(Token, node.children[0])
         fn = str(fn_tok)
         if fn not in _BUILTINS:
-            raise self.fail(fn_tok, f"unknown function '{fn}'", expected=", ".join(sorted(_BUILTINS)),
-                            hint=did_you_mean(fn, _BUILTINS))
+            raise self.fail(
+                fn_tok,
+                f"unknown function '{fn}'",
+                expected=", ".join(sorted(_BUILTINS)),
+                hint=did_you_mean(fn, _BUILTINS),
+            )
         kinds, result = _BUILTINS[fn]
         arg_nodes = [cast(Tree[Token], c) for c in node.children[1:]]
         if len(arg_nodes) != len(kinds):
-            raise self.fail(fn_tok, f"{fn}() takes {len(kinds)} argument(s), got {len(arg_nodes)}",
-                            expected=f"{fn}({', '.join(kinds)})")
+            raise self.fail(
+                fn_tok,
+                f"{fn}() takes {len(kinds)} argument(s), got {len(arg_nodes)}",
+                expected=f"{fn}({', '.join(kinds)})",
+            )
         args: list[Expr] = []
         for k, an in zip(kinds, arg_nodes, strict=True):
-            want: Type = {"date": ANY_DATE, "month_end": MONTH_END}.get(k, ANY_INT)
+            want: Type = ANY_DATE if k == "date" else MONTH_END if k == "month_end" else ANY_INT
             a = self.typed(an, want)
             if k == "ord":
                 if not isinstance(a.type, IntT | DateT):
@@ -332,8 +382,11 @@ class _Typer:
                     raise self.fail(an, f"{fn}() needs two values of one type")
             elif k == "month_end":
                 if not (isinstance(a.type, EnumT) and set(a.type.values) == set(MONTH_END.values)):
-                    raise self.fail(an, f"{fn}()'s last argument says what happens at month end",
-                                    expected="'clamp' or 'roll', or an option with exactly those values")
+                    raise self.fail(
+                        an,
+                        f"{fn}()'s last argument says what happens at month end",
+                        expected="'clamp' or 'roll', or an option with exactly those values",
+                    )
             else:
                 self.expect(a, want, f"argument {len(args) + 1} of {fn}()", an)
             args.append(a)
@@ -346,8 +399,7 @@ class _Typer:
         name = str(name_tok)
         info = self.scope.params.get(name)
         if info is None:
-            raise self.fail(name_tok, f"unknown parameter table '{name}'",
-                            hint=did_you_mean(name, self.scope.params))
+            raise self.fail(name_tok, f"unknown parameter table '{name}'", hint=did_you_mean(name, self.scope.params))
         key_nodes = [cast(Tree[Token], c) for c in node.children[1:]]
         if len(key_nodes) != len(info.key_types):
             raise self.fail(name_tok, f"{name} has {len(info.key_types)} key(s), got {len(key_nodes)}")
@@ -359,10 +411,15 @@ class _Typer:
         return Lookup(name, tuple(keys), info.type, self.loc(node))
 
 
-def _is_string(node: Tree[Token]) -> bool:
+def _bare(node: Tree[Token]) -> Tree[Token]:
+    """The node under single-child wrapper nodes."""
     while str(node.data) in ("or_", "and_", "arith") and len(node.children) == 1:
         node = cast(Tree[Token], node.children[0])
-    return str(node.data) == "string"
+    return node
+
+
+def _is_string(node: Tree[Token]) -> bool:
+    return str(_bare(node).data) == "string"
 
 
 def _not(e: Expr, loc: Loc) -> Expr:

@@ -83,20 +83,21 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
         allowed = m.allowed_keys(owner) if owner else []
         key = str(path[-1])
         where = f" in {'/'.join(map(str, parent))}" if parent else " at the top of a rule file"
-        return RuleError(located.loc(path, key=True), f"unknown key '{key}'{where}",
-                         expected="one of: " + ", ".join(allowed),
-                         hint=did_you_mean(key, allowed))
+        return RuleError(
+            located.loc(path, key=True),
+            f"unknown key '{key}'{where}",
+            expected="one of: " + ", ".join(allowed),
+            hint=did_you_mean(key, allowed),
+        )
     # Union members add their own names to the path; cut back to a path that exists in the file.
     real = path
     while real and real not in located.value_locs:
         real = real[:-1]
     label = "/".join(map(str, path[: len(real)])) or "file"
     if kind == "missing":
-        return RuleError(located.loc(real), f"{label}: missing key '{path[-1]}'",
-                         expected=f"a value for '{path[-1]}'")
+        return RuleError(located.loc(real), f"{label}: missing key '{path[-1]}'", expected=f"a value for '{path[-1]}'")
     got = _dig(located.data, real)
-    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {got!r})",
-                     expected=_expected_of(kind))
+    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {got!r})", expected=_expected_of(kind))
 
 
 def _dig(data: Any, path: tuple[Any, ...]) -> Any:
@@ -107,18 +108,26 @@ def _dig(data: Any, path: tuple[Any, ...]) -> Any:
 
 def _expected_of(kind: str) -> str:
     return {
-        "string_type": "text", "int_type": "a whole number", "bool_type": "true or false",
-        "list_type": "a list [...]", "dict_type": "a mapping {key: value}",
-        "model_type": "a mapping {key: value}", "date_type": "a date YYYY-MM-DD",
-        "literal_error": "one of the listed values", "too_short": "at least one entry",
+        "string_type": "text",
+        "int_type": "a whole number",
+        "bool_type": "true or false",
+        "list_type": "a list [...]",
+        "dict_type": "a mapping {key: value}",
+        "model_type": "a mapping {key: value}",
+        "date_type": "a date YYYY-MM-DD",
+        "literal_error": "one of the listed values",
+        "too_short": "at least one entry",
     }.get(kind, "")
 
 
 def load_ruleset(root: str | Path) -> ir.RuleSet:
     root = Path(root)
     if not root.is_dir():
-        raise RuleError(ir.Loc(str(root), 0, 0), "not a rule-set folder",
-                        hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai")
+        raise RuleError(
+            ir.Loc(str(root), 0, 0),
+            "not a rule-set folder",
+            hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai",
+        )
     files = rule_files(root)
     if not files:
         raise RuleError(ir.Loc(str(root), 0, 0), "no *.yaml rule files in this folder")
@@ -140,20 +149,21 @@ def _display(path: Path) -> str:
 def _merge(s: _Sections, f: m.RuleFile, src: Located) -> None:
     errors: list[RuleError] = []
 
-    def put(table: dict[str, _Item[Any]], section: str, name: str, value: Any,
-            path: tuple[str | int, ...]) -> None:
+    def put(table: dict[str, _Item[Any]], section: str, name: str, value: Any, path: tuple[str | int, ...]) -> None:
         loc = src.loc(path, key=not isinstance(path[-1], int))
         if name in table:
             first = table[name].loc
-            errors.append(RuleError(loc, f"{section} '{name}' is defined twice (first at {first})",
-                                    hint="remove one, or rename it"))
+            errors.append(
+                RuleError(
+                    loc, f"{section} '{name}' is defined twice (first at {first})", hint="remove one, or rename it"
+                )
+            )
         else:
             table[name] = _Item(name, value, loc, src, path)
 
     if f.ruleset is not None:
         s.meta.append(_Item("ruleset", f.ruleset, src.loc(("ruleset",), key=True), src, ("ruleset",)))
-    for sec in ("sources", "clauses", "types", "inputs", "definitions", "outputs", "parameters",
-                "options"):
+    for sec in ("sources", "clauses", "types", "inputs", "definitions", "outputs", "parameters", "options"):
         for name, v in getattr(f, sec).items():
             put(getattr(s, sec), sec[:-1], name, v, (sec, name))
     for i, note in enumerate(f.notes):
@@ -179,10 +189,12 @@ class _Builder:
         self.output_types: dict[str, tuple[ir.Type, str]] = {}
         self.definitions: dict[str, ir.Definition] = {}
         self.typing_stack: list[str] = []
+        self.in_reported_cycle: set[str] = set()
 
-    def attempt(self, fn: Callable[[], T]) -> T | None:
+    def attempt(self, fn: Callable[..., T], *args: Any) -> T | None:
+        """fn(*args), recording a RuleError instead of raising it (so all errors are reported)."""
         try:
-            return fn()
+            return fn(*args)
         except RuleErrors as e:
             self.errors.extend(e.errors)
         except RuleError as e:
@@ -196,17 +208,21 @@ class _Builder:
         raise RuleErrors([e for e in self.errors if e.loc.file == first_file])
 
     # ------------------------------------------------------------ types and declarations
-    def resolve_type(self, name: str, rng: list[int] | list[dt.date] | None, loc: ir.Loc,
-                     *, need_range: bool = False) -> ir.Type:
+    def resolve_type(
+        self, name: str, rng: list[int] | list[dt.date] | None, loc: ir.Loc, *, need_range: bool = False
+    ) -> ir.Type:
         if name == "bool":
             return ir.BOOL
         if name in ("int", "money"):
             unit: Any = "yuan" if name == "money" else ""
             if rng is None:
                 if need_range:
-                    raise RuleError(loc, f"an {name} input needs a range",
-                                    expected="range: [lowest, highest]",
-                                    hint="every input has a finite domain so solvers can search it")
+                    raise RuleError(
+                        loc,
+                        f"an {name} input needs a range",
+                        expected="range: [lowest, highest]",
+                        hint="every input has a finite domain so solvers can search it",
+                    )
                 return ir.IntT(ir.ANY_INT.lo, ir.ANY_INT.hi, unit)
             lo, hi = self.check_range(rng, int, loc)
             return ir.IntT(cast(int, lo), cast(int, hi), unit)
@@ -220,14 +236,22 @@ class _Builder:
         if name in self.enums:
             return self.enums[name]
         known = [*BUILTIN_TYPES, *self.enums]
-        raise RuleError(loc, f"unknown type '{name}'", expected="bool, int, money, date or an enum from types",
-                        hint=did_you_mean(name, known))
+        raise RuleError(
+            loc,
+            f"unknown type '{name}'",
+            expected="bool, int, money, date or an enum from types",
+            hint=did_you_mean(name, known),
+        )
+
+    def input_type(self, v: m.InputM, loc: ir.Loc) -> ir.Type:
+        return self.resolve_type(v.type, v.range, loc, need_range=True)
 
     @staticmethod
     def check_range(rng: list[Any], kind: type, loc: ir.Loc) -> tuple[Any, Any]:
         if len(rng) != 2 or not all(isinstance(v, kind) and not isinstance(v, bool) for v in rng):
-            raise RuleError(loc, f"range must be two {'dates' if kind is dt.date else 'numbers'}",
-                            expected="[lowest, highest]")
+            raise RuleError(
+                loc, f"range must be two {'dates' if kind is dt.date else 'numbers'}", expected="[lowest, highest]"
+            )
         if rng[0] > rng[1]:
             raise RuleError(loc, f"empty range: {rng[0]} > {rng[1]}", hint="swap the bounds")
         return rng[0], rng[1]
@@ -239,31 +263,47 @@ class _Builder:
                 self.errors.append(RuleError(it.at("values"), f"type {name} lists a value twice"))
             for v in it.value.labels:
                 if v not in it.value.values:
-                    self.errors.append(RuleError(it.at("labels", v, key=True),
-                                                 f"label for unknown value '{v}' of {name}",
-                                                 hint=did_you_mean(v, it.value.values)))
+                    self.errors.append(
+                        RuleError(
+                            it.at("labels", v, key=True),
+                            f"label for unknown value '{v}' of {name}",
+                            hint=did_you_mean(v, it.value.values),
+                        )
+                    )
             if name in BUILTIN_TYPES:
                 self.errors.append(RuleError(it.loc, f"'{name}' is a built-in type name"))
             self.enums[name] = ir.EnumT(name, tuple(it.value.values))
         for name, inp in s.inputs.items():
-            t = self.attempt(lambda inp=inp: self.resolve_type(
-                inp.value.type, inp.value.range, inp.at("type"), need_range=True))
+            iv = inp.value
+            t = self.attempt(self.input_type, iv, inp.at("type"))
             if t is not None:
-                v = inp.value
-                self.inputs[name] = ir.Input(name, t, ir.Labels(v.zh, v.en, v.doc), inp.loc)
+                self.inputs[name] = ir.Input(name, t, ir.Labels(iv.zh, iv.en, iv.doc), inp.loc)
         for name, opt in s.options.items():
-            o = opt.value
-            if o.default not in o.values:
-                self.errors.append(RuleError(opt.at("default"), f"default '{o.default}' is not a value of option {name}",
-                                             expected=", ".join(o.values), hint=did_you_mean(o.default, o.values)))
-            self.check_cites(o.cites, opt, "cites")
-            self.options[name] = ir.OptionDecl(name, ir.EnumT(name, tuple(o.values)), o.default,
-                                               tuple(o.values.items()), tuple(o.cites), o.note, opt.loc)
+            ov = opt.value
+            if ov.default not in ov.values:
+                self.errors.append(
+                    RuleError(
+                        opt.at("default"),
+                        f"default '{ov.default}' is not a value of option {name}",
+                        expected=", ".join(ov.values),
+                        hint=did_you_mean(ov.default, ov.values),
+                    )
+                )
+            self.check_cites(ov.cites, opt, "cites")
+            self.options[name] = ir.OptionDecl(
+                name,
+                ir.EnumT(name, tuple(ov.values)),
+                ov.default,
+                tuple(ov.values.items()),
+                tuple(ov.cites),
+                ov.note,
+                opt.loc,
+            )
         for name, p in s.parameters.items():
-            self.attempt(lambda name=name, p=p: self.build_param(name, p))
+            self.attempt(self.build_param, name, p)
         for name, out in s.outputs.items():
             o = out.value
-            t = self.attempt(lambda o=o, out=out: self.resolve_type(o.type, None, out.at("type")))
+            t = self.attempt(self.resolve_type, o.type, None, out.at("type"))
             if t is None:
                 continue
             if o.cardinality == "set" and not isinstance(t, ir.EnumT):
@@ -273,8 +313,13 @@ class _Builder:
         for sec in ("inputs", "definitions", "outputs", "options", "parameters"):
             for name, it in getattr(s, sec).items():
                 if name in taken:
-                    self.errors.append(RuleError(it.loc, f"'{name}' is both {taken[name]} and {sec[:-1]}",
-                                                 hint="names are shared by inputs, definitions, outputs, options and parameters"))
+                    self.errors.append(
+                        RuleError(
+                            it.loc,
+                            f"'{name}' is both {taken[name]} and {sec[:-1]}",
+                            hint="names are shared by inputs, definitions, outputs, options and parameters",
+                        )
+                    )
                 taken[name] = sec[:-1]
 
     def build_param(self, name: str, p: _Item[m.ParamM]) -> None:
@@ -285,16 +330,25 @@ class _Builder:
         seen: dict[tuple[Any, ...], int] = {}
         for i, row in enumerate(v.rows):
             if len(row.key) != len(key_types):
-                raise RuleError(p.at("rows", i, "key"), f"row key has {len(row.key)} part(s), table has {len(key_types)}")
-            key = tuple(self.check_value(k, t, p.at("rows", i, "key", j)) for j, (k, t) in enumerate(zip(row.key, key_types, strict=True)))
+                raise RuleError(
+                    p.at("rows", i, "key"), f"row key has {len(row.key)} part(s), table has {len(key_types)}"
+                )
+            key = tuple(
+                self.check_value(k, t, p.at("rows", i, "key", j))
+                for j, (k, t) in enumerate(zip(row.key, key_types, strict=True))
+            )
             if key in seen:
                 raise RuleError(p.at("rows", i), f"{name} has two rows for {key} (rows {seen[key] + 1} and {i + 1})")
             seen[key] = i
             self.check_cites(row.cites, p, "rows", i, "cites")
-            rows.append(ir.ParamRow(key, self.check_value(row.value, vt, p.at("rows", i, "value")),
-                                    tuple(row.cites), p.at("rows", i)))
-        self.params[name] = ir.Param(name, tuple(k.name for k in v.keys), key_types, vt, tuple(rows),
-                                     ir.Labels(v.zh, v.en, v.doc), p.loc)
+            rows.append(
+                ir.ParamRow(
+                    key, self.check_value(row.value, vt, p.at("rows", i, "value")), tuple(row.cites), p.at("rows", i)
+                )
+            )
+        self.params[name] = ir.Param(
+            name, tuple(k.name for k in v.keys), key_types, vt, tuple(rows), ir.Labels(v.zh, v.en, v.doc), p.loc
+        )
 
     def check_value(self, value: Any, t: ir.Type, loc: ir.Loc) -> ir.Value:
         ok = {
@@ -312,14 +366,22 @@ class _Builder:
     def check_cites(self, cites: list[str], it: _Item[Any], *path: str | int) -> None:
         for i, c in enumerate(cites):
             if c not in self.s.clauses:
-                self.errors.append(RuleError(it.at(*path, i), f"cites unknown clause '{c}'",
-                                             expected="a clause id from the clauses section",
-                                             hint=did_you_mean(c, self.s.clauses)))
+                self.errors.append(
+                    RuleError(
+                        it.at(*path, i),
+                        f"cites unknown clause '{c}'",
+                        expected="a clause id from the clauses section",
+                        hint=did_you_mean(c, self.s.clauses),
+                    )
+                )
 
     # ------------------------------------------------------------ expressions
     def scope(self) -> Scope:
-        return Scope(self.lookup_name, {n: ParamInfo(p.key_types, p.type) for n, p in self.params.items()},
-                     lambda: [*self.inputs, *self.s.definitions, *self.output_types, *self.options])
+        return Scope(
+            self.lookup_name,
+            {n: ParamInfo(p.key_types, p.type) for n, p in self.params.items()},
+            lambda: [*self.inputs, *self.s.definitions, *self.output_types, *self.options],
+        )
 
     def lookup_name(self, name: str, loc: ir.Loc) -> NameInfo | None:
         if name in self.inputs:
@@ -329,8 +391,11 @@ class _Builder:
         if name in self.output_types:
             t, card = self.output_types[name]
             if card == "at_most_one":
-                raise RuleError(loc, f"output '{name}' (at_most_one) cannot be used in an expression",
-                                hint="make it exactly_one with a default, or a set output")
+                raise RuleError(
+                    loc,
+                    f"output '{name}' (at_most_one) cannot be used in an expression",
+                    hint="make it exactly_one with a default, or a set output",
+                )
             return NameInfo("output", t, set_valued=card == "set")
         if name in self.s.definitions:
             d = self.definition(name)
@@ -341,10 +406,16 @@ class _Builder:
         if name in self.definitions:
             return self.definitions[name]
         it = self.s.definitions[name]
+        if name in self.in_reported_cycle:
+            return None
         if name in self.typing_stack:
-            cycle = [*self.typing_stack[self.typing_stack.index(name):], name]
-            raise RuleError(it.at("expr"), "definitions refer to each other in a cycle: " + " -> ".join(cycle),
-                            hint="a definition may only use names that do not depend on it")
+            cycle = [*self.typing_stack[self.typing_stack.index(name) :], name]
+            self.in_reported_cycle.update(cycle)
+            raise RuleError(
+                it.at("expr"),
+                "definitions refer to each other in a cycle: " + " -> ".join(cycle),
+                hint="a definition may only use names that do not depend on it",
+            )
         self.typing_stack.append(name)
         try:
             want = self.resolve_type(it.value.type, None, it.at("type")) if it.value.type else None
@@ -357,29 +428,44 @@ class _Builder:
         self.definitions[name] = d
         return d
 
+    def build_constraint(self, it: _Item[m.ConstraintM]) -> ir.Constraint:
+        expr = parse(it.value.expr, it.at("expr"), self.scope(), ir.BOOL)
+        return ir.Constraint(it.value.id, expr, it.value.doc, it.loc)
+
     # ------------------------------------------------------------ rules
     def build_rule(self, it: _Item[m.RuleM]) -> ir.Rule:
         r = it.value
         self.check_cites(r.cites, it, "cites")
         texts = [self.s.clauses[c].value.text for c in r.cites if c in self.s.clauses]
         if texts and not any(r.quote in t for t in texts):
-            self.errors.append(RuleError(it.at("quote"), "the quote is not in the text of any clause it cites",
-                                         expected=f"an exact substring of {', '.join(r.cites)}",
-                                         hint="copy the words from the clause text; full-width punctuation matters"))
+            self.errors.append(
+                RuleError(
+                    it.at("quote"),
+                    "the quote is not in the text of any clause it cites",
+                    expected=f"an exact substring of {', '.join(r.cites)}",
+                    hint="copy the words from the clause text; full-width punctuation matters",
+                )
+            )
         scope = self.scope()
         when = parse(r.when, it.at("when"), scope, ir.BOOL)
         then: list[tuple[str, ir.Expr]] = []
         for out_name, raw in r.then.items():
             loc = it.at("then", out_name)
             if out_name not in self.output_types:
-                raise RuleError(it.at("then", out_name, key=True), f"unknown output '{out_name}'",
-                                hint=did_you_mean(out_name, self.output_types))
+                raise RuleError(
+                    it.at("then", out_name, key=True),
+                    f"unknown output '{out_name}'",
+                    hint=did_you_mean(out_name, self.output_types),
+                )
             t, _ = self.output_types[out_name]
             then.append((out_name, self.output_value(raw, t, loc, scope)))
         for i, u in enumerate(r.unless):
             if u not in self.s.rules:
-                self.errors.append(RuleError(it.at("unless", i), f"unless names unknown rule '{u}'",
-                                             hint=did_you_mean(u, self.s.rules)))
+                self.errors.append(
+                    RuleError(
+                        it.at("unless", i), f"unless names unknown rule '{u}'", hint=did_you_mean(u, self.s.rules)
+                    )
+                )
             elif u == r.id:
                 self.errors.append(RuleError(it.at("unless", i), "a rule cannot be its own exception"))
         valid = self.validity(r.valid, it) if r.valid else None
@@ -390,10 +476,18 @@ class _Builder:
             return ir.Const(raw, t, loc)
         if isinstance(raw, dt.date):
             return ir.Const(raw, ir.ANY_DATE, loc)
-        if isinstance(raw, str) and isinstance(t, ir.EnumT) and raw.isidentifier() and raw not in (
-                *self.inputs, *self.s.definitions, *self.output_types, *self.options):
-            raise RuleError(loc, f"'{raw}' is not a value of {t.name}", expected=", ".join(t.values),
-                            hint=did_you_mean(raw, t.values))
+        if (
+            isinstance(raw, str)
+            and isinstance(t, ir.EnumT)
+            and raw.isidentifier()
+            and raw not in (*self.inputs, *self.s.definitions, *self.output_types, *self.options)
+        ):
+            raise RuleError(
+                loc,
+                f"'{raw}' is not a value of {t.name}",
+                expected=", ".join(t.values),
+                hint=did_you_mean(raw, t.values),
+            )
         return parse(raw, loc, scope, t)
 
     def validity(self, v: m.ValidM, it: _Item[m.RuleM]) -> ir.Validity:
@@ -401,14 +495,16 @@ class _Builder:
         if on is None:
             raise RuleError(it.at("valid"), "valid needs `on:` (no ruleset.time is declared)")
         if on not in self.inputs:
-            raise RuleError(it.at("valid", "on"), f"valid.on names unknown input '{on}'",
-                            hint=did_you_mean(on, self.inputs))
+            raise RuleError(
+                it.at("valid", "on"), f"valid.on names unknown input '{on}'", hint=did_you_mean(on, self.inputs)
+            )
         t = self.inputs[on].type
         for bound, name in ((v.from_, "from"), (v.to, "to")):
             if bound is None:
                 continue
-            ok = isinstance(t, ir.DateT) and isinstance(bound, dt.date) or (
-                isinstance(t, ir.IntT) and isinstance(bound, int) and not isinstance(bound, bool))
+            ok = (isinstance(t, ir.DateT) and isinstance(bound, dt.date)) or (
+                isinstance(t, ir.IntT) and isinstance(bound, int) and not isinstance(bound, bool)
+            )
             if not ok:
                 raise RuleError(it.at("valid", name), f"valid.{name} must be a {t} like the input '{on}'")
         if v.from_ is not None and v.to is not None and v.from_ > v.to:  # type: ignore[operator]
@@ -420,13 +516,21 @@ class _Builder:
         s = self.s
         if len(s.meta) != 1:
             loc = s.meta[1].loc if len(s.meta) > 1 else ir.Loc(str(self.root), 0, 0)
-            raise RuleError(loc, "a rule set declares `ruleset:` exactly once",
-                            expected="ruleset: {name: ..., time: ...} in one file (e.g. vocabulary.yaml)")
+            raise RuleError(
+                loc,
+                "a rule set declares `ruleset:` exactly once",
+                expected="ruleset: {name: ..., time: ...} in one file (e.g. vocabulary.yaml)",
+            )
         meta = s.meta[0].value
         for cid, c in s.clauses.items():
             if c.value.source not in s.sources:
-                self.errors.append(RuleError(c.at("source"), f"clause {cid} names unknown source '{c.value.source}'",
-                                             hint=did_you_mean(c.value.source, s.sources)))
+                self.errors.append(
+                    RuleError(
+                        c.at("source"),
+                        f"clause {cid} names unknown source '{c.value.source}'",
+                        hint=did_you_mean(c.value.source, s.sources),
+                    )
+                )
         for note in s.notes.values():
             self.check_cites(note.value.cites, note, "cites")
         self.build_declarations()
@@ -434,34 +538,46 @@ class _Builder:
             self.errors.append(RuleError(s.meta[0].at("time"), f"ruleset.time names unknown input '{meta.time}'"))
         self.fail_if_errors()
         for name in s.definitions:
-            self.attempt(lambda name=name: self.definition(name))
-        constraints = [c for c in (self.attempt(lambda it=it: ir.Constraint(
-            it.value.id, parse(it.value.expr, it.at("expr"), self.scope(), ir.BOOL), it.value.doc, it.loc))
-            for it in s.constraints.values()) if c]
-        rules = [r for r in (self.attempt(lambda it=it: self.build_rule(it)) for it in s.rules.values()) if r]
+            self.attempt(self.definition, name)
+        constraints = [c for c in (self.attempt(self.build_constraint, it) for it in s.constraints.values()) if c]
+        rules = [r for r in (self.attempt(self.build_rule, it) for it in s.rules.values()) if r]
         outputs: dict[str, ir.Output] = {}
         for name, it in s.outputs.items():
             if name not in self.output_types:
                 continue
-            t, card = self.output_types[name]
+            t, _ = self.output_types[name]
             o = it.value
             default = None
             if o.default is not None:
-                default = self.attempt(lambda o=o, it=it, t=t: self.output_value(o.default, t, it.at("default"), self.scope()))
-            outputs[name] = ir.Output(name, t, card, default, ir.Labels(o.zh, o.en, o.doc), it.loc)
+                default = self.attempt(self.output_value, o.default, t, it.at("default"), self.scope())
+            outputs[name] = ir.Output(name, t, o.cardinality, default, ir.Labels(o.zh, o.en, o.doc), it.loc)
         self.fail_if_errors()
-        order = self.attempt(lambda: _order(self.definitions, outputs, rules))
+        order = self.attempt(_order, self.definitions, outputs, rules)
         self.fail_if_errors()
         return ir.RuleSet(
-            name=meta.name, title=meta.title, time=meta.time, types=self.enums, inputs=self.inputs,
-            constraints=tuple(constraints), definitions=self.definitions, outputs=outputs,
-            rules=tuple(rules), params=self.params, options=self.options,
+            name=meta.name,
+            title=meta.title,
+            time=meta.time,
+            types=self.enums,
+            inputs=self.inputs,
+            constraints=tuple(constraints),
+            definitions=self.definitions,
+            outputs=outputs,
+            rules=tuple(rules),
+            params=self.params,
+            options=self.options,
             clauses={k: ir.Clause(k, c.value.source, c.value.where, c.value.text, c.loc) for k, c in s.clauses.items()},
-            sources={k: ir.Source(k, v.value.title, v.value.status, v.value.number, v.value.file,
-                                  v.value.in_force, v.value.repeals) for k, v in s.sources.items()},
-            notes=tuple(ir.Note(n.value.id, n.value.kind, tuple(n.value.cites), n.value.text, n.loc)
-                        for n in s.notes.values()),
-            order=cast(tuple[str, ...], order), root=str(self.root),
+            sources={
+                k: ir.Source(
+                    k, v.value.title, v.value.status, v.value.number, v.value.file, v.value.in_force, v.value.repeals
+                )
+                for k, v in s.sources.items()
+            },
+            notes=tuple(
+                ir.Note(n.value.id, n.value.kind, tuple(n.value.cites), n.value.text, n.loc) for n in s.notes.values()
+            ),
+            order=cast(tuple[str, ...], order),
+            root=str(self.root),
         )
 
 
@@ -482,8 +598,11 @@ def _order(defs: dict[str, ir.Definition], outputs: dict[str, ir.Output], rules:
         tuple(graphlib.TopologicalSorter(unless_graph).static_order())
     except graphlib.CycleError as e:
         cycle = e.args[1]
-        raise RuleError(by_id[cycle[0]].loc, "rules are exceptions of each other in a cycle: " + " -> ".join(cycle),
-                        hint="an exception must not (indirectly) be overridden by the rule it overrides") from None
+        raise RuleError(
+            by_id[cycle[0]].loc,
+            "rules are exceptions of each other in a cycle: " + " -> ".join(cycle),
+            hint="an exception must not (indirectly) be overridden by the rule it overrides",
+        ) from None
 
     def rule_deps(rid: str, seen: set[str]) -> set[str]:
         if rid in seen:
@@ -509,8 +628,11 @@ def _order(defs: dict[str, ir.Definition], outputs: dict[str, ir.Output], rules:
         cycle = e.args[1]
         first = cycle[0]
         loc = defs[first].loc if first in defs else outputs[first].loc
-        raise RuleError(loc, "a cycle through outputs and definitions: " + " -> ".join(cycle),
-                        hint="an output cannot depend on itself through the rules that give it") from None
+        raise RuleError(
+            loc,
+            "a cycle through outputs and definitions: " + " -> ".join(cycle),
+            hint="an output cannot depend on itself through the rules that give it",
+        ) from None
 
 
 def iter_yaml_list(located: Located) -> Iterator[tuple[int, Any]]:

@@ -163,9 +163,7 @@ def model_at(path: tuple[str | int, ...], root: type[BaseModel] = RuleFile) -> t
     for step in path:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next(
-                (f for n, f in current.model_fields.items() if step in (n, f.alias)), None
-            )
+            field = next((f for n, f in current.model_fields.items() if step in (n, f.alias)), None)
             if field is None:
                 return None
             current = field.annotation

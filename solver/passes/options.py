@@ -17,9 +17,12 @@ def choices_with_defaults(rs: ir.RuleSet, choices: Mapping[str, str]) -> dict[st
             raise InputError(f"option {name}", "no such option", allowed=", ".join(rs.options) or "(none)")
         values = rs.options[name].type.values
         if value not in values:
-            raise InputError(f"option {name}", f"'{value}' is not a reading of this option",
-                             allowed=", ".join(values) + (f" ({did_you_mean(value, values)})"
-                                                          if did_you_mean(value, values) else ""))
+            raise InputError(
+                f"option {name}",
+                f"'{value}' is not a reading of this option",
+                allowed=", ".join(values)
+                + (f" ({did_you_mean(value, values)})" if did_you_mean(value, values) else ""),
+            )
     return {name: choices.get(name, o.default) for name, o in rs.options.items()}
 
 
@@ -54,10 +57,12 @@ def map_ruleset(rs: ir.RuleSet, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.R
         rs,
         constraints=tuple(dataclasses.replace(c, expr=mx(c.expr)) for c in rs.constraints),
         definitions={n: dataclasses.replace(d, expr=mx(d.expr)) for n, d in rs.definitions.items()},
-        outputs={n: dataclasses.replace(o, default=mx(o.default) if o.default else None)
-                 for n, o in rs.outputs.items()},
-        rules=tuple(dataclasses.replace(r, when=mx(r.when), then=tuple((o, mx(v)) for o, v in r.then))
-                    for r in rs.rules),
+        outputs={
+            n: dataclasses.replace(o, default=mx(o.default) if o.default else None) for n, o in rs.outputs.items()
+        },
+        rules=tuple(
+            dataclasses.replace(r, when=mx(r.when), then=tuple((o, mx(v)) for o, v in r.then)) for r in rs.rules
+        ),
     )
 
 

@@ -1,0 +1,1 @@
+"""Testing helpers other projects can use: a pytest plugin for YAML cases."""
