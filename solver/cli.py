@@ -61,6 +61,52 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from explain import render
+    from explain.derivation import explain, why_not
+    from solver.backends.eval_backend import EvalBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = load_ruleset(args.rules)
+    chunks = []
+    for _, case in collect([Path(args.person)]):
+        opts = {**case.options, **_options(args.option)}
+        backend = EvalBackend(resolve(rs, opts))
+        data = dict(case.person) | ({"as_of": args.as_of} if args.as_of else {})
+        decision, trace = backend.decide_traced(parse_person(rs, data))
+        if args.why_not:
+            name, _, raw = args.why_not.partition("=")
+            if name not in rs.outputs:
+                raise InputError("--why-not", f"unknown output '{name}'", allowed=", ".join(rs.outputs))
+            from solver.person import parse_value
+
+            value = parse_value(name, rs.outputs[name].type, _coerce(raw))
+            steps = [why_not(backend.rs, decision, trace, name, value, args.lang)]
+        else:
+            steps = explain(backend.rs, decision, trace, args.output or None, args.lang)
+        renderer = {"text": render.text, "md": render.markdown, "json": render.to_json, "html": render.to_html}[
+            args.format
+        ]
+        chunks.append(renderer(steps))
+    print("\n\n".join(chunks))
+    return 0
+
+
+def _coerce(raw: str) -> object:
+    """A command-line value: true/false, a number, a date, or text."""
+    if raw in ("true", "false"):
+        return raw == "true"
+    if raw.lstrip("-").isdigit():
+        return int(raw)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return raw
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from solver.language.model import CaseM, RuleFile
 
@@ -68,6 +114,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     print(json.dumps(schema, ensure_ascii=False, indent=2))
     return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from solver.cases import collect
+    from solver.coverage import cases_of, coverage, render_text
+    from solver.language.loader import load_ruleset
+
+    rs = load_ruleset(args.rules)
+    cases = collect([Path(p) for p in args.cases]) if args.cases else cases_of(args.rules)
+    cov = coverage(rs, cases)
+    print(render_text(cov))
+    return 0 if all(c.complete for c in cov.clauses.values()) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("--backend", choices=("eval", "z3", "clingo"), default="eval")
     d.set_defaults(func=cmd_decide)
+
+    e = sub.add_parser("explain", help="derivation of each output, or why not a value")
+    e.add_argument("rules", help="rule-set folder")
+    e.add_argument("person", help="a person or case file")
+    e.add_argument("--output", action="append", default=[], help="explain only these outputs")
+    e.add_argument("--why-not", metavar="OUTPUT=VALUE", help="why the output does not have this value")
+    e.add_argument("--lang", choices=("zh", "en"), default="zh")
+    e.add_argument("--format", choices=("text", "md", "json", "html"), default="text")
+    e.add_argument("--as-of", type=dt.date.fromisoformat, help="set the as_of input")
+    e.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    e.set_defaults(func=cmd_explain)
+
+    c = sub.add_parser("coverage", help="clause ids x rules x cases, and what is not covered")
+    c.add_argument("rules", help="rule-set folder")
+    c.add_argument("--cases", action="append", default=[], help="case files or folders (default: RULES/cases)")
+    c.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")

@@ -409,7 +409,8 @@ class EvalBackend:
             return v
 
         raw, applies, _ = compiled.run(person, rec)
-        env = {n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()}
+        env: dict[str, Any] = dict(person)
+        env.update({n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()})
         for name, (status, values, _, _) in raw.items():
             env[name] = values[0] if status == "ok" and len(values) == 1 else values
         trace = Trace(recorded, {r.id: a for r, a in zip(self.rs.rules, applies, strict=True)}, env)

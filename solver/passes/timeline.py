@@ -1,0 +1,76 @@
+"""The timeline pass: split each time-like input's domain at every point where a rule's validity
+or a parameter table changes, so checks run per interval and a rule that ends and one that
+starts never look like a conflict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from solver import ir
+
+Point = int | dt.date
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """input `on` lies in [lo, hi] (closed)."""
+
+    on: str
+    lo: Point
+    hi: Point
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.lo}" if self.lo == self.hi else f"{self.on} {self.lo}..{self.hi}"
+
+    def contains(self, v: Point) -> bool:
+        return self.lo <= v <= self.hi  # type: ignore[operator]
+
+
+def _next(p: Point) -> Point:
+    return p + dt.timedelta(days=1) if isinstance(p, dt.date) else p + 1
+
+
+def change_points(rs: ir.RuleSet, on: str) -> set[Point]:
+    """Points where something starts (a value v means: v is the first point of a new interval)."""
+    points: set[Point] = set()
+    for r in rs.rules:
+        if r.valid and r.valid.on == on:
+            if r.valid.lo is not None:
+                points.add(r.valid.lo)
+            if r.valid.hi is not None:
+                points.add(_next(r.valid.hi))
+    if on == rs.time:
+        # Parameter tables keyed by the time input change with every row year.
+        for p in rs.params.values():
+            for i, t in enumerate(p.key_types):
+                if isinstance(t, ir.IntT) and p.key_names[i] in ("year", on):
+                    for row in p.rows:
+                        k = row.key[i]
+                        if isinstance(k, int):
+                            points.update({k, k + 1})
+    return points
+
+
+def intervals(rs: ir.RuleSet, on: str) -> list[Interval]:
+    t = rs.inputs[on].type
+    if not isinstance(t, ir.IntT | ir.DateT):
+        raise ValueError(f"input {on} is not ordered; it cannot carry a timeline")
+    lo, hi = t.lo, t.hi
+    cuts = sorted(p for p in change_points(rs, on) if lo < p <= hi)  # type: ignore[operator]
+    out: list[Interval] = []
+    start: Point = lo
+    for c in cuts:
+        end = c - dt.timedelta(days=1) if isinstance(c, dt.date) else c - 1
+        out.append(Interval(on, start, end))
+        start = c
+    out.append(Interval(on, start, hi))
+    return out
+
+
+def time_inputs(rs: ir.RuleSet) -> list[str]:
+    """The inputs that carry validity: the rule set's time input and every `valid.on`."""
+    names = {r.valid.on for r in rs.rules if r.valid}
+    if rs.time:
+        names.add(rs.time)
+    return sorted(names)
