@@ -125,7 +125,18 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     cases = collect([Path(p) for p in args.cases]) if args.cases else cases_of(args.rules)
     cov = coverage(rs, cases)
     print(render_text(cov))
-    return 0 if all(c.complete for c in cov.clauses.values()) else 1
+    ok = all(c.complete for c in cov.clauses.values())
+    if args.cases or args.obligations:
+        from solver.testcoverage import obligation_coverage
+
+        oc = obligation_coverage(rs, cases)
+        print("\n" + oc.summary())
+        for ob in oc.missing()[: args.list]:
+            print(f"  untested: {ob.describe()}")
+        if len(oc.missing()) > args.list:
+            print(f"  ... and {len(oc.missing()) - args.list} more (--list N)")
+        ok = ok and not oc.missing()
+    return 0 if ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("coverage", help="clause ids x rules x cases, and what is not covered")
     c.add_argument("rules", help="rule-set folder")
     c.add_argument("--cases", action="append", default=[], help="case files or folders (default: RULES/cases)")
+    c.add_argument("--obligations", action="store_true", help="also rules, MC/DC halves and boundaries")
+    c.add_argument("--list", type=int, default=40, help="how many untested obligations to list")
     c.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
