@@ -1,0 +1,601 @@
+"""The IR as SMT terms (z3): the one translation behind every question that needs search
+(reachability, overlap, gaps, properties, diffs, counterfactuals, fixtures) and behind the `z3`
+backend that decides single persons.
+
+Every expression becomes a `Sym`: a value term and a `known` term, so the three-valued semantics
+of base.py (Kleene logic, unknown lookups, outputs without a single value) is part of the formula
+rather than of Python code. Enums are integers (their index in the type), dates are (year, month,
+day) triples with the day number derived by arithmetic (solver/dates.py), so every term is linear
+integer arithmetic with division by constants only.
+
+Invariant the decider relies on: once every input is fixed (and every `known` flag of a partial
+person), a `known` term evaluates to a constant, and a value whose `known` is true is a constant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import z3
+
+from solver import dates, ir
+from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
+
+# ---------------------------------------------------------------- symbolic values
+
+
+@dataclass(frozen=True)
+class DateSym:
+    y: z3.ArithRef
+    m: z3.ArithRef
+    d: z3.ArithRef
+
+    def dn(self) -> z3.ArithRef:
+        """Days since 1970-01-01, as dates.day_number computes it (valid 1901..2099)."""
+        cum = z3.IntVal(dates.CUMULATIVE_DAYS[11])
+        for m in range(11, 0, -1):
+            cum = z3.If(self.m == m, z3.IntVal(dates.CUMULATIVE_DAYS[m - 1]), cum)
+        leap_this = z3.If(z3.And(self.y % 4 == 0, self.m > 2), 1, 0)
+        return cast(z3.ArithRef, 365 * (self.y - 1970) + (self.y - 1969) / 4 + cum + leap_this + self.d - 1)
+
+
+Term = Any  # z3.BoolRef | z3.ArithRef | DateSym
+
+
+@dataclass(frozen=True)
+class Sym:
+    value: Term
+    known: z3.BoolRef
+
+
+TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
+
+
+def month_length(y: z3.ArithRef, m: z3.ArithRef) -> z3.ArithRef:
+    feb = z3.If(y % 4 == 0, 29, 28)
+    return cast(z3.ArithRef, z3.If(m == 2, feb, z3.If(z3.Or(m == 4, m == 6, m == 9, m == 11), 30, 31)))
+
+
+def date_const(d: dt.date) -> DateSym:
+    return DateSym(z3.IntVal(d.year), z3.IntVal(d.month), z3.IntVal(d.day))
+
+
+def ite(c: z3.BoolRef, a: Term, b: Term) -> Term:
+    if isinstance(a, DateSym):
+        return DateSym(z3.If(c, a.y, b.y), z3.If(c, a.m, b.m), z3.If(c, a.d, b.d))
+    return z3.If(c, a, b)
+
+
+def equal(a: Term, b: Term) -> z3.BoolRef:
+    if isinstance(a, DateSym):
+        return z3.And(a.y == b.y, a.m == b.m, a.d == b.d)
+    return cast(z3.BoolRef, a == b)
+
+
+def first_of_next_month(d: DateSym) -> DateSym:
+    dec = d.m == 12
+    return DateSym(z3.If(dec, d.y + 1, d.y), z3.If(dec, 1, d.m + 1), z3.IntVal(1))
+
+
+def add_months(d: DateSym, n: z3.ArithRef, clamp: z3.BoolRef) -> DateSym:
+    total = 12 * d.y + d.m - 1 + n
+    y, m = total / 12, total % 12 + 1  # total > 0 on the date domain: z3's div is floor here
+    last = month_length(y, m)
+    rolled = first_of_next_month(DateSym(y, m, z3.IntVal(1)))
+    over = ite(clamp, DateSym(y, m, last), rolled)
+    return cast(DateSym, ite(d.d <= last, DateSym(y, m, d.d), over))
+
+
+def make_date(y: z3.ArithRef, m: z3.ArithRef, d: z3.ArithRef) -> DateSym:
+    mc = z3.If(m < 1, 1, z3.If(m > 12, 12, m))
+    last = month_length(y, mc)
+    return DateSym(y, mc, z3.If(d < 1, 1, z3.If(d > last, last, d)))
+
+
+def age_at(birth: DateSym, on: DateSym) -> z3.ArithRef:
+    before = z3.Or(on.m < birth.m, z3.And(on.m == birth.m, on.d < birth.d))
+    return cast(z3.ArithRef, on.y - birth.y - z3.If(before, 1, 0))
+
+
+def _ord(t: Term) -> z3.ArithRef:
+    return t.dn() if isinstance(t, DateSym) else t
+
+
+# ---------------------------------------------------------------- the encoding
+
+
+@dataclass(frozen=True)
+class OutputSym:
+    """An output's result as terms: its status, its single value (exactly_one / at_most_one),
+    per enum value membership (set), and whether each rule that targets it applies."""
+
+    name: str
+    status: Mapping[str, z3.BoolRef]  # ok / none / gap / conflict / unknown: exactly one holds
+    value: Sym  # known iff status ok and there is one value
+    members: Mapping[str, z3.BoolRef]  # set outputs: value -> in the set
+    rule_values: Mapping[str, Term]  # rule id -> the value it gives
+    applying: Mapping[str, z3.BoolRef]  # rule id -> the rule applies (known and true)
+
+
+class Encoding:
+    """A rule set as z3 terms over symbolic inputs.
+
+    `partial=True` adds a Bool `known` flag per input (a missing field); otherwise every input is
+    known. `prefix` names the variables, so two encodings (two persons, two rule sets) can share a
+    solver. `domain` holds every input's domain; `valid` adds the rule set's input constraints."""
+
+    def __init__(self, rs: ir.RuleSet, *, partial: bool = False, prefix: str = "") -> None:
+        self.rs, self.partial, self.prefix = rs, partial, prefix
+        self.enum_index = {t.name: {v: i for i, v in enumerate(t.values)} for t in rs.types.values()}
+        for o in rs.options.values():
+            self.enum_index[o.type.name] = {v: i for i, v in enumerate(o.type.values)}
+        self.enum_index.setdefault(ir.MONTH_END.name, {v: i for i, v in enumerate(ir.MONTH_END.values)})
+        self.inputs: dict[str, Sym] = {}
+        self.input_vars: dict[str, tuple[z3.ExprRef, ...]] = {}
+        self.known_vars: dict[str, z3.BoolRef] = {}
+        domain: list[z3.BoolRef] = []
+        for name, inp in rs.inputs.items():
+            sym, cons = self._input(name, inp.type)
+            self.inputs[name] = sym
+            domain += cons
+        self.domain = z3.And(domain) if domain else TRUE
+        self.env: dict[str, Sym] = dict(self.inputs)
+        self.applies: dict[str, Sym] = {}
+        self.outputs: dict[str, OutputSym] = {}
+        self._cache: dict[int, Sym] = {}
+        for name in rs.order:
+            if name in rs.definitions:
+                self.env[name] = self.expr(rs.definitions[name].expr)
+            else:
+                self._output(rs.outputs[name])
+        for r in rs.rules:
+            self.rule(r)
+        self.constraints = {c.id: self._holds(self.expr(c.expr)) for c in rs.constraints}
+        self.valid = z3.And(self.domain, *self.constraints.values())
+
+    # ------------------------------------------------------------ inputs
+    def var(self, name: str, sort: str) -> z3.ExprRef:
+        full = f"{self.prefix}{name}"
+        return z3.Bool(full) if sort == "bool" else z3.Int(full)
+
+    def _input(self, name: str, t: ir.Type) -> tuple[Sym, list[z3.BoolRef]]:
+        known = TRUE
+        if self.partial:
+            known = cast(z3.BoolRef, self.var(f"known!{name}", "bool"))
+            self.known_vars[name] = known
+        if isinstance(t, ir.BoolT):
+            v = self.var(name, "bool")
+            self.input_vars[name] = (v,)
+            return Sym(v, known), []
+        if isinstance(t, ir.IntT):
+            i = cast(z3.ArithRef, self.var(name, "int"))
+            self.input_vars[name] = (i,)
+            return Sym(i, known), [i >= t.lo, i <= t.hi]
+        if isinstance(t, ir.EnumT):
+            e = cast(z3.ArithRef, self.var(name, "int"))
+            self.input_vars[name] = (e,)
+            return Sym(e, known), [e >= 0, e < len(t.values)]
+        assert isinstance(t, ir.DateT)
+        y, m, d = (cast(z3.ArithRef, self.var(f"{name}.{c}", "int")) for c in "ymd")
+        self.input_vars[name] = (y, m, d)
+        ds = DateSym(y, m, d)
+        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), ds.dn() >= dates.day_number(t.lo.year, t.lo.month, t.lo.day)]
+        cons.append(ds.dn() <= dates.day_number(t.hi.year, t.hi.month, t.hi.day))
+        return Sym(ds, known), cons
+
+    def input_values(self, person: Person) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        """(variable, value) pairs that fix a person's inputs (and known flags when partial)."""
+        pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+        for name, inp in self.rs.inputs.items():
+            if self.partial:
+                pairs.append((self.known_vars[name], z3.BoolVal(name in person)))
+            if name not in person:
+                continue
+            pairs += zip(self.input_vars[name], self.constant(person[name], inp.type), strict=True)
+        return pairs
+
+    def constant(self, v: ir.Value, t: ir.Type) -> tuple[z3.ExprRef, ...]:
+        if isinstance(v, bool):
+            return (z3.BoolVal(v),)
+        if isinstance(v, dt.date):
+            return (z3.IntVal(v.year), z3.IntVal(v.month), z3.IntVal(v.day))
+        if isinstance(v, str):
+            assert isinstance(t, ir.EnumT)
+            return (z3.IntVal(self.enum_index[t.name][v]),)
+        return (z3.IntVal(v),)
+
+    # ------------------------------------------------------------ expressions
+    @staticmethod
+    def _holds(s: Sym) -> z3.BoolRef:
+        return z3.And(s.known, s.value)
+
+    def const_term(self, v: ir.Value, t: ir.Type) -> Term:
+        if isinstance(v, dt.date):
+            return date_const(v)
+        parts = self.constant(v, t)
+        return parts[0]
+
+    def expr(self, e: ir.Expr) -> Sym:
+        key = id(e)
+        if key not in self._cache:
+            self._cache[key] = self._expr(e)
+        return self._cache[key]
+
+    def _expr(self, e: ir.Expr) -> Sym:
+        match e:
+            case ir.Const(value=v, type=t):
+                return Sym(self.const_term(v, t), TRUE)
+            case ir.Ref(name=n, kind="input" | "definition"):
+                return self.env[n]
+            case ir.Ref(name=n, kind="output"):
+                return self.outputs[n].value
+            case ir.Ref(name=n):
+                raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
+            case ir.Has(output=o, value=v):
+                out = self.outputs[o]
+                return Sym(out.members[v], z3.Not(out.status["unknown"]))
+            case ir.Unary(op="not", arg=a):
+                s = self.expr(a)
+                return Sym(z3.Not(s.value), s.known)
+            case ir.Unary(op="neg", arg=a):
+                s = self.expr(a)
+                return Sym(-s.value, s.known)
+            case ir.Binary(op="and", left=a, right=b):
+                x, y = self.expr(a), self.expr(b)
+                known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, z3.Not(x.value)), z3.And(y.known, z3.Not(y.value)))
+                return Sym(z3.And(x.value, y.value), known)
+            case ir.Binary(op="or", left=a, right=b):
+                x, y = self.expr(a), self.expr(b)
+                known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, x.value), z3.And(y.known, y.value))
+                return Sym(z3.Or(x.value, y.value), known)
+            case ir.Binary(op=op, left=a, right=b):
+                x, y = self.expr(a), self.expr(b)
+                return Sym(self._binary(op, x.value, y.value, b), z3.And(x.known, y.known))
+            case ir.In(item=a, choices=cs):
+                x = self.expr(a)
+                opts = [self.expr(c) for c in cs]
+                hit = z3.Or([z3.And(c.known, equal(x.value, c.value)) for c in opts]) if opts else FALSE
+                all_known = z3.And([c.known for c in opts]) if opts else TRUE
+                return Sym(hit, z3.And(x.known, z3.Or(hit, all_known)))
+            case ir.Ite(cond=c, then=a, other=b):
+                sc, sa, sb = self.expr(c), self.expr(a), self.expr(b)
+                return Sym(ite(sc.value, sa.value, sb.value), z3.And(sc.known, z3.If(sc.value, sa.known, sb.known)))
+            case ir.Call(fn=fn, args=args):
+                syms = [self.expr(x) for x in args]
+                return Sym(self._call(fn, [s.value for s in syms]), z3.And([s.known for s in syms]))
+            case ir.Lookup(param=p, keys=keys):
+                return self._lookup(self.rs.params[p], [self.expr(k) for k in keys])
+        raise TypeError(f"cannot encode {e!r}")  # pragma: no cover
+
+    @staticmethod
+    def _binary(op: str, x: Term, y: Term, right: ir.Expr) -> Term:
+        if op == "==":
+            return equal(x, y)
+        if op == "!=":
+            return z3.Not(equal(x, y))
+        if op in ("<", "<=", ">", ">="):
+            a, b = _ord(x), _ord(y)
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "*":
+            return x * y
+        # The typer only allows // and % by a positive constant, where z3's div/mod is floor.
+        assert isinstance(right, ir.Const) and cast(int, right.value) > 0
+        return x / y if op == "//" else x % y
+
+    def _call(self, fn: str, a: list[Term]) -> Term:
+        match fn:
+            case "year":
+                return a[0].y
+            case "month":
+                return a[0].m
+            case "day":
+                return a[0].d
+            case "date":
+                return make_date(a[0], a[1], a[2])
+            case "age_at":
+                return age_at(a[0], a[1])
+            case "year_end_age":
+                return a[1] - a[0].y
+            case "month_index":
+                return 12 * a[0].y + a[0].m - 1
+            case "first_of_next_month":
+                return first_of_next_month(a[0])
+            case "add_months":
+                clamp = a[2] == self.enum_index[ir.MONTH_END.name]["clamp"]
+                return add_months(a[0], a[1], clamp)
+            case "days_between":
+                return a[1].dn() - a[0].dn()
+            case "min" | "max":
+                less = _ord(a[0]) <= _ord(a[1])
+                return ite(less, a[0], a[1]) if fn == "min" else ite(less, a[1], a[0])
+        raise TypeError(f"unknown builtin {fn}")  # pragma: no cover
+
+    def _lookup(self, p: ir.Param, keys: list[Sym]) -> Sym:
+        keys_known = z3.And([k.known for k in keys]) if keys else TRUE
+        matches = []
+        value: Term | None = None
+        for row in reversed(p.rows):
+            hit = z3.And([equal(k.value, self.const_term(v, t)) for k, v, t in zip(keys, row.key, p.key_types, strict=True)])
+            matches.append(hit)
+            rv = self.const_term(row.value, p.type)
+            value = rv if value is None else ite(hit, rv, value)
+        if value is None:
+            return Sym(self.const_term(self._zero(p.type), p.type), FALSE)
+        return Sym(value, z3.And(keys_known, z3.Or(matches)))
+
+    @staticmethod
+    def _zero(t: ir.Type) -> ir.Value:
+        if isinstance(t, ir.BoolT):
+            return False
+        if isinstance(t, ir.DateT):
+            return dt.date(1970, 1, 1)
+        if isinstance(t, ir.EnumT):
+            return t.values[0]
+        return 0
+
+    # ------------------------------------------------------------ rules and outputs
+    def rule(self, r: ir.Rule) -> Sym:
+        if r.id in self.applies:
+            return self.applies[r.id]
+        parts = [self.expr(r.when)]
+        if r.valid:
+            on = self.inputs[r.valid.on]
+            t = self.rs.inputs[r.valid.on].type
+            for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
+                if bound is not None:
+                    b = self.const_term(bound, t)
+                    parts.append(Sym(self._binary(op, on.value, b, ir.Const(bound, t)), on.known))
+        for u in r.unless:
+            s = self.rule(self.rs.rule(u))
+            parts.append(Sym(z3.Not(s.value), s.known))
+        acc = parts[0]
+        for p in parts[1:]:
+            known = z3.Or(z3.And(acc.known, p.known), z3.And(acc.known, z3.Not(acc.value)), z3.And(p.known, z3.Not(p.value)))
+            acc = Sym(z3.And(acc.value, p.value), known)
+        self.applies[r.id] = acc
+        return acc
+
+    def applying(self, rule_id: str) -> z3.BoolRef:
+        """The rule applies (known and true)."""
+        return self._holds(self.applies[rule_id])
+
+    def _output(self, o: ir.Output) -> None:
+        targeting = self.rs.rules_for(o.name)
+        values: dict[str, Sym] = {}
+        applying: dict[str, z3.BoolRef] = {}
+        unknown_parts: list[z3.BoolRef] = []
+        for r in targeting:
+            a = self.rule(r)
+            values[r.id] = self.expr(dict(r.then)[o.name])
+            applying[r.id] = z3.And(a.known, a.value)
+            unknown_parts.append(z3.Not(a.known))
+            unknown_parts.append(z3.And(applying[r.id], z3.Not(values[r.id].known)))
+        none_apply = z3.Not(z3.Or(list(applying.values()))) if applying else TRUE
+        default = self.expr(o.default) if o.default is not None else None
+        if default is not None:
+            unknown_parts.append(z3.And(none_apply, z3.Not(default.known)))
+        unknown = z3.Or(unknown_parts) if unknown_parts else FALSE
+        conflict: z3.BoolRef = FALSE
+        members: dict[str, z3.BoolRef] = {}
+        if o.cardinality == "set":
+            assert isinstance(o.type, ir.EnumT)
+            idx = self.enum_index[o.type.name]
+            for v in o.type.values:
+                given = [z3.And(applying[r], values[r].value == idx[v]) for r in values]
+                m = z3.Or(given) if given else FALSE
+                if default is not None:
+                    m = z3.Or(m, z3.And(none_apply, default.value == idx[v]))
+                members[v] = m
+        else:
+            pairs = [
+                z3.And(applying[r], applying[s], z3.Not(equal(values[r].value, values[s].value)))
+                for r, s in itertools.combinations(values, 2)
+            ]
+            conflict = z3.Or(pairs) if pairs else FALSE
+        empty = z3.And(none_apply, TRUE if default is None else FALSE)
+        known = z3.Not(unknown)
+        status: dict[str, z3.BoolRef] = {"unknown": unknown}
+        if o.cardinality == "set":
+            status.update(ok=known, none=FALSE, gap=FALSE, conflict=FALSE)
+        else:
+            status["conflict"] = z3.And(known, conflict)
+            no_value = z3.And(known, empty)
+            status["gap"] = no_value if o.cardinality == "exactly_one" else FALSE
+            status["none"] = no_value if o.cardinality == "at_most_one" else FALSE
+            status["ok"] = z3.And(known, z3.Not(conflict), z3.Not(empty))
+        value: Term = default.value if default is not None else self.const_term(self._zero(o.type), o.type)
+        for rid in reversed(list(values)):
+            value = ite(applying[rid], values[rid].value, value)
+        self.outputs[o.name] = OutputSym(o.name, status, Sym(value, status["ok"]), members, {r: s.value for r, s in values.items()}, applying)
+
+    # ------------------------------------------------------------ reading values back
+    def decode(self, v: z3.ExprRef | DateSym | bool | int | tuple[int, int, int], t: ir.Type) -> ir.Value:
+        """An evaluated term (a z3 constant, or a constant read back as Python) -> a value of type t."""
+        if isinstance(v, DateSym):
+            v = (_int(v.y), _int(v.m), _int(v.d))
+        if isinstance(v, tuple):
+            return dt.date(*v)
+        if isinstance(v, z3.ExprRef):
+            v = bool(z3.is_true(v)) if isinstance(t, ir.BoolT) else _int(v)
+        if isinstance(t, ir.EnumT):
+            return t.values[cast(int, v)]
+        return v
+
+    def person_from_model(self, model: z3.ModelRef) -> dict[str, ir.Value]:
+        """The person a model describes (complete encodings; partial ones leave out unknown fields)."""
+        out: dict[str, ir.Value] = {}
+        for name, inp in self.rs.inputs.items():
+            if self.partial and not z3.is_true(model.eval(self.known_vars[name], model_completion=True)):
+                continue
+            sym = self.inputs[name].value
+            out[name] = self.decode(evaluate(model, sym), inp.type)
+        return out
+
+
+def _int(v: Any) -> int:
+    return cast(int, v.as_long())
+
+
+def evaluate(model: z3.ModelRef, t: Term) -> Any:
+    if isinstance(t, DateSym):
+        return DateSym(*(model.eval(c, model_completion=True) for c in (t.y, t.m, t.d)))
+    return model.eval(t, model_completion=True)
+
+
+# ---------------------------------------------------------------- the decider
+
+
+class _Readout:
+    """Every term a decision reads, packed into one tuple term, so that one model evaluation
+    (sharing the evaluation of common subterms) yields the whole decision."""
+
+    def __init__(self, enc: Encoding) -> None:
+        self.enc = enc
+        self.terms: list[z3.ExprRef] = []
+        self.slots: dict[tuple[str, ...], int | tuple[int, int, int]] = {}
+        for name, o in enc.outputs.items():
+            for st, term in o.status.items():
+                self._add((name, "status", st), term)
+            for r, a in o.applying.items():
+                self._add((name, "applies", r), a)
+            for v, m in o.members.items():
+                self._add((name, "member", v), m)
+            if enc.rs.outputs[name].cardinality != "set":
+                self._add((name, "value"), o.value.value)
+                for r, rv in o.rule_values.items():
+                    self._add((name, "rule_value", r), rv)
+        sort, self.mk, _ = z3.TupleSort(f"readout{id(self)}", [t.sort() for t in self.terms])
+        self.packed = self.mk(*self.terms)
+
+    def _add(self, key: tuple[str, ...], term: Term) -> None:
+        if isinstance(term, DateSym):
+            n = len(self.terms)
+            self.terms += [term.y, term.m, term.d]
+            self.slots[key] = (n, n + 1, n + 2)
+        else:
+            self.slots[key] = len(self.terms)
+            self.terms.append(term)
+
+    def read(self, model: z3.ModelRef) -> dict[tuple[str, ...], bool | int | tuple[int, int, int]]:
+        values = _constants(model.eval(self.packed, model_completion=True).sexpr())
+        out: dict[tuple[str, ...], bool | int | tuple[int, int, int]] = {}
+        for key, slot in self.slots.items():
+            out[key] = (values[slot[0]], values[slot[1]], values[slot[2]]) if isinstance(slot, tuple) else values[slot]
+        return out
+
+
+def _constants(sexpr: str) -> list[Any]:
+    """The arguments of an evaluated tuple, '(mk true 3 (- 2) ...)', as Python bools and ints.
+    Reading the printed constant is several times faster than walking it through the z3 API."""
+    tokens = sexpr.replace("(", " ( ").replace(")", " ) ").split()[2:-1]
+    out: list[Any] = []
+    negate = False
+    for tok in tokens:
+        if tok == "true" or tok == "false":
+            out.append(tok == "true")
+        elif tok == "-":
+            negate = True
+        elif tok not in ("(", ")"):
+            out.append(-int(tok) if negate else int(tok))
+            negate = False
+    return out
+
+
+class Z3Backend:
+    """Decides a person by evaluating the rule set's z3 terms under the person's values: the same
+    terms every check searches over, so agreement with eval validates the encoding itself."""
+
+    name = "z3"
+
+    def __init__(self, rs: ir.RuleSet) -> None:
+        self.rs = rs
+        self._enc: dict[bool, tuple[Encoding, _Readout]] = {}
+        self._deps = _input_cones(rs)
+
+    def encoding(self, partial: bool) -> Encoding:
+        return self._prepared(partial)[0]
+
+    def _prepared(self, partial: bool) -> tuple[Encoding, _Readout]:
+        if partial not in self._enc:
+            enc = Encoding(self.rs, partial=partial)
+            self._enc[partial] = (enc, _Readout(enc))
+        return self._enc[partial]
+
+    def decide(self, person: Person) -> Decision:
+        partial = not all(n in person for n in self.rs.inputs)
+        enc, readout = self._prepared(partial)
+        model = z3.Model()
+        for var, val in enc.input_values(person):
+            model.update_value(var, val)
+        got = readout.read(model)
+        missing = set(self.rs.inputs) - set(person)
+        results = {name: self._result(enc, got, name, missing) for name in self.rs.outputs}
+        return Decision(results, dict(self.rs.resolved_options), self.name)
+
+    def _result(self, enc: Encoding, got: Mapping[tuple[str, ...], Any], name: str, missing: set[str]) -> OutputResult:
+        o = enc.outputs[name]
+        out = self.rs.outputs[name]
+        status = next(cast(Status, s) for s in o.status if got[(name, "status", s)])
+        if status == "unknown":
+            why = tuple(sorted(self._deps[name] & missing))
+            return OutputResult(name, status, missing=why, reasons=() if why else ("a parameter or value is unknown",))
+        if status in ("gap", "none"):
+            return OutputResult(name, status)
+        rules = tuple(sorted(r for r in o.applying if got[(name, "applies", r)]))
+        if out.cardinality == "set":
+            members: list[ir.Value] = [v for v in o.members if got[(name, "member", v)]]
+            return OutputResult(name, "ok", sort_values(members), rules)
+        if status == "conflict":
+            vals = [enc.decode(got[(name, "rule_value", r)], out.type) for r in rules]
+            return OutputResult(name, status, sort_values(vals), rules)
+        return OutputResult(name, "ok", (enc.decode(got[(name, "value")], out.type),), rules)
+
+
+def _input_cones(rs: ir.RuleSet) -> dict[str, set[str]]:
+    """Output -> the inputs it can depend on (through definitions, outputs, rules and exceptions)."""
+    cone: dict[str, set[str]] = {}
+
+    def of_names(names: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for n in names:
+            out |= {n} if n in rs.inputs else cone.get(n, set())
+        return out
+
+    def of_rule(r: ir.Rule, seen: set[str]) -> set[str]:
+        if r.id in seen:
+            return set()
+        seen.add(r.id)
+        names = ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}
+        if r.valid:
+            names.add(r.valid.on)
+        out = of_names(names)
+        for u in r.unless:
+            out |= of_rule(rs.rule(u), seen)
+        return out
+
+    for name in rs.order:
+        if name in rs.definitions:
+            cone[name] = of_names(ir.refs(rs.definitions[name].expr))
+        else:
+            o = rs.outputs[name]
+            acc = of_names(ir.refs(o.default)) if o.default else set()
+            for r in rs.rules_for(name):
+                acc |= of_rule(r, set())
+            cone[name] = acc
+    return cone
+
+
+def solver_with(assertions: Sequence[z3.BoolRef], timeout_ms: int | None = None) -> z3.Solver:
+    s = z3.Solver()
+    if timeout_ms:
+        s.set("timeout", timeout_ms)
+    s.add(*assertions)
+    return s
