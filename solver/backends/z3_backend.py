@@ -55,6 +55,18 @@ class Sym:
 TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
 
 
+def k_and(x: Sym, y: Sym) -> Sym:
+    """Kleene and: known when both are known or either is known false."""
+    known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, z3.Not(x.value)), z3.And(y.known, z3.Not(y.value)))
+    return Sym(z3.And(x.value, y.value), known)
+
+
+def k_or(x: Sym, y: Sym) -> Sym:
+    """Kleene or: known when both are known or either is known true."""
+    known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, x.value), z3.And(y.known, y.value))
+    return Sym(z3.Or(x.value, y.value), known)
+
+
 def month_length(y: z3.ArithRef, m: z3.ArithRef) -> z3.ArithRef:
     feb = z3.If(y % 4 == 0, 29, 28)
     return cast(z3.ArithRef, z3.If(m == 2, feb, z3.If(z3.Or(m == 4, m == 6, m == 9, m == 11), 30, 31)))
@@ -183,8 +195,8 @@ class Encoding:
         y, m, d = (cast(z3.ArithRef, self.var(f"{name}.{c}", "int")) for c in "ymd")
         self.input_vars[name] = (y, m, d)
         ds = DateSym(y, m, d)
-        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), ds.dn() >= dates.day_number(t.lo.year, t.lo.month, t.lo.day)]
-        cons.append(ds.dn() <= dates.day_number(t.hi.year, t.hi.month, t.hi.day))
+        lo, hi = (dates.day_number(b.year, b.month, b.day) for b in (t.lo, t.hi))
+        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), ds.dn() >= lo, ds.dn() <= hi]
         return Sym(ds, known), cons
 
     def input_values(self, person: Person) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
@@ -245,13 +257,9 @@ class Encoding:
                 s = self.expr(a)
                 return Sym(-s.value, s.known)
             case ir.Binary(op="and", left=a, right=b):
-                x, y = self.expr(a), self.expr(b)
-                known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, z3.Not(x.value)), z3.And(y.known, z3.Not(y.value)))
-                return Sym(z3.And(x.value, y.value), known)
+                return k_and(self.expr(a), self.expr(b))
             case ir.Binary(op="or", left=a, right=b):
-                x, y = self.expr(a), self.expr(b)
-                known = z3.Or(z3.And(x.known, y.known), z3.And(x.known, x.value), z3.And(y.known, y.value))
-                return Sym(z3.Or(x.value, y.value), known)
+                return k_or(self.expr(a), self.expr(b))
             case ir.Binary(op=op, left=a, right=b):
                 x, y = self.expr(a), self.expr(b)
                 return Sym(self._binary(op, x.value, y.value, b), z3.And(x.known, y.known))
@@ -323,7 +331,8 @@ class Encoding:
         matches = []
         value: Term | None = None
         for row in reversed(p.rows):
-            hit = z3.And([equal(k.value, self.const_term(v, t)) for k, v, t in zip(keys, row.key, p.key_types, strict=True)])
+            parts = zip(keys, row.key, p.key_types, strict=True)
+            hit = z3.And([equal(k.value, self.const_term(v, t)) for k, v, t in parts])
             matches.append(hit)
             rv = self.const_term(row.value, p.type)
             value = rv if value is None else ite(hit, rv, value)
@@ -358,8 +367,7 @@ class Encoding:
             parts.append(Sym(z3.Not(s.value), s.known))
         acc = parts[0]
         for p in parts[1:]:
-            known = z3.Or(z3.And(acc.known, p.known), z3.And(acc.known, z3.Not(acc.value)), z3.And(p.known, z3.Not(p.value)))
-            acc = Sym(z3.And(acc.value, p.value), known)
+            acc = k_and(acc, p)
         self.applies[r.id] = acc
         return acc
 
@@ -414,7 +422,8 @@ class Encoding:
         value: Term = default.value if default is not None else self.const_term(self._zero(o.type), o.type)
         for rid in reversed(list(values)):
             value = ite(applying[rid], values[rid].value, value)
-        self.outputs[o.name] = OutputSym(o.name, status, Sym(value, status["ok"]), members, {r: s.value for r, s in values.items()}, applying)
+        rule_values = {rid: sym.value for rid, sym in values.items()}
+        self.outputs[o.name] = OutputSym(o.name, status, Sym(value, status["ok"]), members, rule_values, applying)
 
     # ------------------------------------------------------------ reading values back
     def decode(self, v: z3.ExprRef | DateSym | bool | int | tuple[int, int, int], t: ir.Type) -> ir.Value:
@@ -472,7 +481,7 @@ class _Readout:
                 self._add((name, "value"), o.value.value)
                 for r, rv in o.rule_values.items():
                     self._add((name, "rule_value", r), rv)
-        sort, self.mk, _ = z3.TupleSort(f"readout{id(self)}", [t.sort() for t in self.terms])
+        _, self.mk, _ = z3.TupleSort(f"readout{id(self)}", [t.sort() for t in self.terms])
         self.packed = self.mk(*self.terms)
 
     def _add(self, key: tuple[str, ...], term: Term) -> None:

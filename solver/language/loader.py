@@ -190,6 +190,7 @@ class _Builder:
         self.definitions: dict[str, ir.Definition] = {}
         self.typing_stack: list[str] = []
         self.in_reported_cycle: set[str] = set()
+        self.failed_definitions: set[str] = set()
 
     def attempt(self, fn: Callable[..., T], *args: Any) -> T | None:
         """fn(*args), recording a RuleError instead of raising it (so all errors are reported)."""
@@ -408,6 +409,9 @@ class _Builder:
         it = self.s.definitions[name]
         if name in self.in_reported_cycle:
             return None
+        if name in self.failed_definitions:
+            # Its error is already reported (at the definition): report it once, not at every use.
+            raise RuleErrors([])
         if name in self.typing_stack:
             cycle = [*self.typing_stack[self.typing_stack.index(name) :], name]
             self.in_reported_cycle.update(cycle)
@@ -420,6 +424,9 @@ class _Builder:
         try:
             want = self.resolve_type(it.value.type, None, it.at("type")) if it.value.type else None
             expr = parse(it.value.expr, it.at("expr"), self.scope(), want)
+        except (RuleError, RuleErrors):
+            self.failed_definitions.add(name)
+            raise
         finally:
             self.typing_stack.pop()
         v = it.value
