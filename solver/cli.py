@@ -107,6 +107,33 @@ def _coerce(raw: str) -> object:
         return raw
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from explain import report as render
+    from solver.checks import run_checks
+    from solver.checks.engine import Settings
+    from solver.language.loader import load_ruleset
+
+    rs = load_ruleset(args.rules)
+    settings = Settings(timeout_ms=args.timeout, samples=args.samples)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    if show_progress:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("checking", total=None)
+            result = run_checks(rs, _options(args.option), settings, lambda step: bar.update(task, description=step))
+    else:
+        result = run_checks(rs, _options(args.option), settings)
+    text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"{args.output}: {len(result.new)} new finding(s), {len(result.findings)} in all", file=sys.stderr)
+    else:
+        print(text)
+    return result.exit_code()
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from solver.language.model import CaseM, RuleFile
 
@@ -169,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--obligations", action="store_true", help="also rules, MC/DC halves and boundaries")
     c.add_argument("--list", type=int, default=40, help="how many untested obligations to list")
     c.set_defaults(func=cmd_coverage)
+
+    k = sub.add_parser("check", help="check the rule set: conflicts, gaps, unreachable rules, dead exceptions, ...")
+    k.add_argument("rules", help="rule-set folder")
+    k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
+    k.add_argument("--format", choices=("text", "md", "json"), default="text")
+    k.add_argument("--output", help="write the report to this file")
+    k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
+    k.add_argument("--samples", type=int, default=400, help="persons decided by eval first, per interval")
+    k.add_argument("--quiet", action="store_true", help="no progress display")
+    k.set_defaults(func=cmd_check)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")

@@ -158,7 +158,7 @@ class Encoding:
         self.env: dict[str, Sym] = dict(self.inputs)
         self.applies: dict[str, Sym] = {}
         self.outputs: dict[str, OutputSym] = {}
-        self._cache: dict[int, Sym] = {}
+        self._cache: dict[int, tuple[ir.Expr, Sym]] = {}
         for name in rs.order:
             if name in rs.definitions:
                 self.env[name] = self.expr(rs.definitions[name].expr)
@@ -232,10 +232,11 @@ class Encoding:
         return parts[0]
 
     def expr(self, e: ir.Expr) -> Sym:
-        key = id(e)
-        if key not in self._cache:
-            self._cache[key] = self._expr(e)
-        return self._cache[key]
+        """e as terms, memoised per node (the node is kept alive with it, so its id stays unique)."""
+        hit = self._cache.get(id(e))
+        if hit is None:
+            hit = self._cache[id(e)] = (e, self._expr(e))
+        return hit[1]
 
     def _expr(self, e: ir.Expr) -> Sym:
         match e:

@@ -1,0 +1,63 @@
+"""Checks of a rule set itself: `run_checks` is what `elig check` runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from solver import ir
+from solver.checks.engine import Checker, Settings
+from solver.checks.findings import Finding, apply_accepted, load_accepted
+from solver.checks.properties import check_properties, load_properties
+from solver.passes.options import resolve
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    ruleset: str
+    title: str
+    options: Mapping[str, str]
+    intervals: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    stale_accepted: tuple[str, ...] = ()  # accepted ids that no longer occur
+    seconds: float = 0.0
+    properties: tuple[str, ...] = field(default=())
+
+    @property
+    def new(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.accepted)
+
+    def exit_code(self) -> int:
+        """0: nothing new; 1: new findings (an undecided check counts: it proved nothing)."""
+        return 1 if self.new else 0
+
+
+def run_checks(
+    rs: ir.RuleSet,
+    options: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    on_step: Callable[[str], None] | None = None,
+    root: Path | None = None,
+) -> CheckReport:
+    """Every check of the rule set under one option assignment, per timeline interval."""
+    start = time.perf_counter()
+    resolved = resolve(rs, options or {})
+    folder = Path(root or rs.root)
+    props = load_properties(resolved, folder)
+    checker = Checker(resolved, settings, on_step)
+    findings = checker.run([check_properties(props)] if props else [])
+    accepted = load_accepted(folder)
+    marked = apply_accepted(findings, accepted)
+    seen = {f.id for f in marked}
+    return CheckReport(
+        rs.name,
+        rs.title,
+        dict(resolved.resolved_options),
+        tuple(str(s) if s else "always" for s in checker.spans()),
+        tuple(marked),
+        tuple(sorted(a for a in accepted if a not in seen)),
+        time.perf_counter() - start,
+        tuple(p.id for p in props),
+    )

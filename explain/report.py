@@ -1,0 +1,100 @@
+"""Renderers of a check report: text for the terminal, Markdown for drafters, JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from solver.checks import CheckReport
+from solver.checks.findings import TITLES, Finding
+
+
+def _witness(f: Finding) -> str:
+    if f.witness is None:
+        return ""
+    return ", ".join(f"{k}={_show(v)}" for k, v in sorted(f.witness.items()))
+
+
+def _show(v: object) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _summary(report: CheckReport) -> str:
+    counts = Counter(f.kind for f in report.new)
+    accepted = sum(1 for f in report.findings if f.accepted)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"
+    return f"{len(report.new)} new finding(s) ({parts}); {accepted} accepted"
+
+
+def to_text(report: CheckReport) -> str:
+    lines = [
+        f"elig check {report.ruleset}: {_summary(report)}",
+        f"intervals: {', '.join(report.intervals)}",
+        f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}",
+    ]
+    for f in report.findings:
+        tag = "accepted" if f.accepted else f.severity
+        lines.append("")
+        lines.append(f"[{tag}] {f.id}  {TITLES[f.kind]}: {f.subject}")
+        lines.append(f"  in: {', '.join(f.intervals)}")
+        if f.rules:
+            lines.append(f"  rules: {', '.join(f.rules)}")
+        if f.clauses:
+            lines.append(f"  clauses: {', '.join(f.clauses)}")
+        lines.append(f"  why: {f.explanation}")
+        if f.witness is not None:
+            lines.append(f"  witness: {_witness(f)}")
+        if f.accepted:
+            lines.append(f"  accepted because: {f.accepted}")
+    for a in report.stale_accepted:
+        lines.append(f"\n[stale] accepted.yaml lists {a}, which no longer occurs: remove it")
+    return "\n".join(lines)
+
+
+def to_markdown(report: CheckReport) -> str:
+    """A stable report (no timings) that a drafter reads and CI compares."""
+    lines = [
+        f"# Check of `{report.ruleset}`",
+        "",
+        f"{report.title}",
+        "",
+        f"- Result: {_summary(report)}",
+        f"- Timeline intervals: {', '.join(report.intervals)}",
+        f"- Options: {', '.join(f'`{k}={v}`' for k, v in sorted(report.options.items())) or '(none)'}",
+        f"- Properties proved or refuted: {', '.join(report.properties) or '(none declared)'}",
+        "",
+        "| id | kind | subject | intervals | status |",
+        "|----|------|---------|-----------|--------|",
+    ]
+    for f in report.findings:
+        status = "accepted" if f.accepted else f"**open** ({f.severity})"
+        lines.append(f"| `{f.id}` | {f.kind} | `{f.subject}` | {', '.join(f.intervals)} | {status} |")
+    for f in report.findings:
+        lines += ["", f"## {TITLES[f.kind]}: `{f.subject}`", "", f"- id: `{f.id}`"]
+        if f.rules:
+            lines.append(f"- rules: {', '.join(f'`{r}`' for r in f.rules)}")
+        if f.clauses:
+            lines.append(f"- clauses: {', '.join(f.clauses)}")
+        lines.append(f"- intervals: {', '.join(f.intervals)}")
+        lines.append(f"- why: {f.explanation}")
+        if f.witness is not None:
+            lines.append(f"- witness: {_witness(f)}")
+        if f.accepted:
+            lines.append(f"- accepted: {f.accepted}")
+    for a in report.stale_accepted:
+        lines += ["", f"Stale acceptance: `{a}` no longer occurs."]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: CheckReport) -> str:
+    data: dict[str, Any] = {
+        "ruleset": report.ruleset,
+        "options": dict(report.options),
+        "intervals": list(report.intervals),
+        "findings": [f.to_json() for f in report.findings],
+        "new": len(report.new),
+        "stale_accepted": list(report.stale_accepted),
+        "seconds": round(report.seconds, 3),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)

@@ -1,0 +1,486 @@
+"""`elig check`: questions about the rule set itself, asked of z3 over the whole input domain.
+
+Per timeline interval (solver/passes/timeline.py), so that a rule that ends and one that starts
+never look like a conflict. Cheap first, exact second: a seeded sample of persons decided by eval
+finds most witnesses (rules that apply, values that occur, conflicts, gaps); z3 answers what the
+sample left open, and each model it returns is decided by eval too, marking everything else it
+happens to witness. Every witness is re-checked by eval before it is reported; a disagreement is
+a backend bug and stops the check (BackendDisagreement). An unsatisfiable question is explained by
+its unsat core, mapped back to the rule conditions, exceptions and input constraints (and their
+clauses) that make it impossible. A timeout is `undecided`, never a pass."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import z3
+
+from solver import ir
+from solver.backends.eval_backend import EvalBackend
+from solver.backends.z3_backend import Encoding, Sym
+from solver.checks.findings import Finding, Kind
+from solver.errors import EligError
+from solver.passes.timeline import Interval, intervals
+from solver.printer import to_text
+from solver.testing.strategies import random_persons
+
+ANY = "whole timeline"
+# An extra check run per interval (properties): (checker, interval, interval term) -> findings.
+SpanCheck = Callable[["Checker", Interval | None, z3.BoolRef], list[Finding]]
+
+
+class BackendDisagreement(EligError):
+    """z3 produced a witness that eval, the reference, does not confirm: a backend bug."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    timeout_ms: int = 20_000
+    samples: int = 400
+    seed: int = 0
+    max_conflicts_per_output: int = 12
+
+
+def conjuncts(e: ir.Expr) -> list[ir.Expr]:
+    """Top-level conjuncts: `a and b` holds (is known true) iff both hold, also in Kleene logic."""
+    if isinstance(e, ir.Binary) and e.op == "and":
+        return conjuncts(e.left) + conjuncts(e.right)
+    return [e]
+
+
+def holds(s: Sym) -> z3.BoolRef:
+    return z3.And(s.known, s.value)
+
+
+@dataclass
+class _Marks:
+    """What one interval's persons have witnessed so far (first witness of each)."""
+
+    rules: dict[str, dict[str, ir.Value]] = field(default_factory=dict)
+    values: dict[tuple[str, str], dict[str, ir.Value]] = field(default_factory=dict)
+    gaps: dict[str, dict[str, ir.Value]] = field(default_factory=dict)
+    unknown: dict[str, tuple[dict[str, ir.Value], str]] = field(default_factory=dict)
+    conflicts: dict[tuple[str, tuple[str, ...]], dict[str, ir.Value]] = field(default_factory=dict)
+
+
+class Checker:
+    """All checks of one resolved rule set. `on_step` is told each step's name (for progress)."""
+
+    def __init__(
+        self,
+        rs: ir.RuleSet,
+        settings: Settings | None = None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> None:
+        self.rs, self.settings = rs, settings or Settings()
+        self.on_step = on_step or (lambda _: None)
+        self.enc = Encoding(rs)
+        self.ref = EvalBackend(rs)
+        self.by_id = {r.id: r for r in rs.rules}
+
+    # ------------------------------------------------------------ driver
+    def spans(self) -> list[Interval | None]:
+        if self.rs.time is None:
+            return [None]
+        return list(intervals(self.rs, self.rs.time))
+
+    def run(self, extra: Iterable[SpanCheck] = ()) -> list[Finding]:
+        """Conflicts, gaps, unknowns and properties hold per interval; reachability, exceptions
+        and redundancy are about the rules themselves, over the whole timeline (a rule that only
+        applies from 2026 is not unreachable in 2025)."""
+        found: dict[str, Finding] = {}
+
+        def add(fs: Iterable[Finding]) -> None:
+            for f in fs:
+                found[f.id] = found[f.id].merged(f) if f.id in found else f
+
+        everywhere = _Marks()
+        for span in self.spans():
+            label = str(span) if span else "always"
+            scope = self.span_term(span)
+            s = self.solver(scope)
+            marks = _Marks()
+            self.on_step(f"{label}: sampling")
+            for person in self.sample(span):
+                self.mark(person, marks)
+            self.on_step(f"{label}: gaps and unknowns")
+            add(self.gaps(s, marks, label))
+            self.on_step(f"{label}: conflicts")
+            add(self.conflicts(s, marks, label))
+            for more in extra:
+                add(more(self, span, scope))
+            for rid, p in marks.rules.items():
+                everywhere.rules.setdefault(rid, p)
+            for key, p in marks.values.items():
+                everywhere.values.setdefault(key, p)
+        s = self.solver(z3.BoolVal(True))
+        self.on_step("rules: reachability")
+        add(self.reachability(s, z3.BoolVal(True), everywhere, ANY))
+        self.on_step("rules: values")
+        add(self.values(s, everywhere, ANY))
+        self.on_step("rules: exceptions and redundancy")
+        add(self.dead_exceptions(s, z3.BoolVal(True), ANY))
+        add(self.redundant(s, everywhere, ANY))
+        return sorted(found.values(), key=lambda f: (f.kind, f.subject, f.id))
+
+    def span_term(self, span: Interval | None) -> z3.BoolRef:
+        if span is None:
+            return z3.BoolVal(True)
+        t = self.rs.inputs[span.on].type
+        v = self.enc.inputs[span.on].value
+        lo, hi = self.enc.const_term(span.lo, t), self.enc.const_term(span.hi, t)
+        if isinstance(span.lo, dt.date):
+            return z3.And(v.dn() >= lo.dn(), v.dn() <= hi.dn())
+        return z3.And(v >= lo, v <= hi)
+
+    def solver(self, scope: z3.BoolRef) -> z3.Solver:
+        s = z3.Solver()
+        s.set("timeout", self.settings.timeout_ms)
+        s.add(self.enc.valid, scope)
+        return s
+
+    def sample(self, span: Interval | None) -> list[dict[str, ir.Value]]:
+        n = self.settings.samples
+        if n <= 0:
+            return []
+        rnd = random.Random(self.settings.seed)
+        try:
+            persons = random_persons(self.rs, n, seed=self.settings.seed)
+        except ValueError:
+            return []
+        if span is None:
+            return persons
+        out = []
+        for p in persons:
+            if isinstance(span.lo, dt.date):
+                p[span.on] = span.lo + dt.timedelta(days=rnd.randint(0, (cast(dt.date, span.hi) - span.lo).days))
+            else:
+                p[span.on] = rnd.randint(int(span.lo), int(span.hi))
+            if self.ref.satisfies_constraints(p):
+                out.append(p)
+        return out
+
+    def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
+        applies = self.ref.applies(person)
+        for rid, a in applies.items():
+            if a is True:
+                marks.rules.setdefault(rid, person)
+        decision = self.ref.decide(person)
+        for name, o in self.rs.outputs.items():
+            res = decision[name]
+            if res.status == "ok":
+                for v in res.values:
+                    if isinstance(v, str):
+                        marks.values.setdefault((name, v), person)
+            elif res.status == "gap":
+                marks.gaps.setdefault(name, person)
+            elif res.status == "unknown":
+                marks.unknown.setdefault(name, (person, "; ".join(res.reasons)))
+            elif res.status == "conflict":
+                marks.conflicts.setdefault((name, res.rules), person)
+            del o
+
+    def ask(self, s: z3.Solver, *goal: z3.BoolRef, marks: _Marks | None = None) -> tuple[Any, dict[str, Any] | None]:
+        """Is there a valid person in the interval meeting the goal? (result, the person found).
+        The person is decided by eval and marks everything it witnesses."""
+        s.push()
+        s.add(*goal)
+        res = s.check()
+        person = None
+        if res == z3.sat:
+            person = self.enc.person_from_model(s.model())
+            if not self.ref.satisfies_constraints(person):
+                raise BackendDisagreement(f"z3 found a person that breaks the input constraints by eval: {person}")
+            if marks is not None:
+                self.mark(person, marks)
+        s.pop()
+        return res, person
+
+    def undecided(self, subject: str, rules: Sequence[str], what: str, label: str) -> Finding:
+        return self.finding(
+            "undecided", subject, rules, f"z3 gave up on: {what} (timeout {self.settings.timeout_ms} ms)", label
+        )
+
+    def finding(
+        self,
+        kind: Kind,
+        subject: str,
+        rules: Sequence[str],
+        explanation: str,
+        label: str,
+        witness: Mapping[str, ir.Value] | None = None,
+        clauses: Iterable[str] = (),
+    ) -> Finding:
+        cites = [c for r in rules for c in self.by_id[r].cites] if rules else []
+        return Finding(
+            kind,
+            subject,
+            tuple(rules),
+            tuple(dict.fromkeys([*cites, *clauses])),
+            explanation,
+            (label,),
+            dict(witness) if witness is not None else None,
+            dict(self.rs.resolved_options),
+        )
+
+    # ------------------------------------------------------------ explanations from cores
+    def core(self, scope: z3.BoolRef, tracked: Mapping[str, z3.BoolRef]) -> list[str] | None:
+        """The names of a minimal unsatisfiable subset of the tracked assertions (with the domain
+        and interval always asserted), or None when z3 finds them satisfiable or gives up."""
+        s = z3.Solver()
+        s.set("timeout", self.settings.timeout_ms)
+        s.set("core.minimize", True)
+        s.add(self.enc.domain, scope)
+        for c in self.rs.constraints:
+            s.assert_and_track(self.enc.constraints[c.id], f"constraint:{c.id}")
+        for name, term in tracked.items():
+            s.assert_and_track(term, name)
+        if s.check() != z3.unsat:
+            return None
+        return sorted(str(c) for c in s.unsat_core())
+
+    def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, z3.BoolRef]:
+        """Named assertions that together say: rule r applies."""
+        parts: dict[str, z3.BoolRef] = {}
+        for i, c in enumerate(conjuncts(r.when)):
+            parts[f"when:{r.id}:{i}"] = holds(self.enc.expr(c))
+        if r.valid:
+            v = self.enc.inputs[r.valid.on]
+            t = self.rs.inputs[r.valid.on].type
+            for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
+                if bound is not None:
+                    b = self.enc.const_term(bound, t)
+                    a, c = (v.value.dn(), b.dn()) if isinstance(bound, dt.date) else (v.value, b)
+                    parts[f"valid:{r.id}:{op}"] = a >= c if op == ">=" else a <= c
+        if exceptions:
+            for u in r.unless:
+                a = self.enc.applies[u]
+                parts[f"unless:{r.id}:{u}"] = z3.And(a.known, z3.Not(a.value))
+        return parts
+
+    def describe_core(self, core: Sequence[str]) -> tuple[str, list[str], list[str]]:
+        """Core names -> (text, rule ids, clause ids)."""
+        lines: list[str] = []
+        rules: list[str] = []
+        clauses: list[str] = []
+        for name in core:
+            kind, _, rest = name.partition(":")
+            if kind == "constraint":
+                c = next(c for c in self.rs.constraints if c.id == rest)
+                lines.append(f"input constraint {c.id}: {to_text(c.expr)}" + (f" ({c.doc})" if c.doc else ""))
+                continue
+            rid, _, idx = rest.rpartition(":")
+            r = self.by_id[rid]
+            rules.append(rid)
+            if kind == "when":
+                cond = conjuncts(r.when)[int(idx)]
+                lines.append(f"{rid} [{', '.join(r.cites)}] needs {to_text(cond)}")
+                clauses += r.cites
+                for n in sorted(ir.refs(cond)):
+                    if n in self.rs.definitions:
+                        clauses += self.rs.definitions[n].cites
+            elif kind == "valid":
+                assert r.valid is not None
+                lines.append(f"{rid} is valid only for {r.valid.on} {r.valid.lo or ''}..{r.valid.hi or ''}")
+            elif kind == "unless":
+                u = self.by_id[idx]
+                lines.append(f"{rid} yields to its exception {idx} [{', '.join(u.cites)}], which then applies")
+                rules.append(idx)
+                clauses += r.cites + u.cites
+        return "; ".join(lines), list(dict.fromkeys(rules)), list(dict.fromkeys(clauses))
+
+    # ------------------------------------------------------------ the checks
+    def reachability(self, s: z3.Solver, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
+        out: list[Finding] = []
+        for r in self.rs.rules:
+            if r.id in marks.rules:
+                continue
+            res, person = self.ask(s, self.enc.applying(r.id), marks=marks)
+            if res == z3.sat:
+                if r.id not in marks.rules:
+                    raise BackendDisagreement(f"z3 says {r.id} applies to {person}; eval says it does not")
+            elif res == z3.unknown:
+                out.append(self.undecided(r.id, [r.id], f"can {r.id} apply?", label))
+            else:
+                core = self.core(scope, self.rule_parts(r))
+                text, _, clauses = self.describe_core(core or [])
+                why = f"no valid person meets it: {text}" if text else "no valid person meets its conditions"
+                out.append(self.finding("unreachable_rule", r.id, [r.id], why, label, clauses=clauses))
+        return out
+
+    def enum_outputs(self) -> list[tuple[ir.Output, ir.EnumT]]:
+        return [(o, o.type) for o in self.rs.outputs.values() if isinstance(o.type, ir.EnumT)]
+
+    def values(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+        out: list[Finding] = []
+        for o, t in self.enum_outputs():
+            sym = self.enc.outputs[o.name]
+            givers = {v: [r.id for r in self.rs.rules_for(o.name) if _gives(r, o.name, v)] for v in t.values}
+            for v in t.values:
+                if (o.name, v) in marks.values:
+                    continue
+                if o.cardinality == "set":
+                    goal = z3.And(sym.status["ok"], sym.members[v])
+                else:
+                    goal = z3.And(sym.status["ok"], sym.value.value == self.enc.enum_index[t.name][v])
+                res, person = self.ask(s, goal, marks=marks)
+                subject = f"{o.name}={v}"
+                if res == z3.sat:
+                    if (o.name, v) not in marks.values:
+                        raise BackendDisagreement(f"z3 says {subject} for {person}; eval does not")
+                elif res == z3.unknown:
+                    out.append(self.undecided(subject, givers[v], f"can {subject} occur?", label))
+                else:
+                    rules = givers[v]
+                    dead = [r for r in rules if r not in marks.rules]
+                    if not rules:
+                        why = "no rule gives this value" + (" and the default is another" if o.default else "")
+                    elif len(dead) == len(rules):
+                        why = f"every rule that gives it can never apply: {', '.join(rules)}"
+                    else:
+                        why = (
+                            f"the rules that give it ({', '.join(rules)}) apply only where another value "
+                            "is also given (a conflict) or the value is unknown"
+                        )
+                    out.append(self.finding("unreachable_value", subject, rules, why, label))
+        return out
+
+    def gaps(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+        out: list[Finding] = []
+        for o in self.rs.outputs.values():
+            sym = self.enc.outputs[o.name]
+            rules = [r.id for r in self.rs.rules_for(o.name)]
+            if o.cardinality == "exactly_one" and o.default is None:
+                if o.name not in marks.gaps:
+                    res, _ = self.ask(s, sym.status["gap"], marks=marks)
+                    if res == z3.unknown:
+                        out.append(self.undecided(o.name, rules, f"can {o.name} have no value?", label))
+                if o.name in marks.gaps:
+                    person = marks.gaps[o.name]
+                    if self.ref.decide(person)[o.name].status != "gap":
+                        raise BackendDisagreement(f"{o.name} has no gap for {person} by eval")
+                    why = f"no rule gives {o.name} a value for this person, and it has no default"
+                    out.append(self.finding("gap", o.name, [], why, label, person))
+            if o.name not in marks.unknown:
+                res, _ = self.ask(s, sym.status["unknown"], marks=marks)
+                if res == z3.unknown:
+                    out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
+            if o.name in marks.unknown:
+                person, _ = marks.unknown[o.name]
+                res2 = self.ref.decide(person)[o.name]
+                if res2.status != "unknown":
+                    raise BackendDisagreement(f"{o.name} is known for {person} by eval")
+                why = f"{o.name} is unknown for a complete person: {'; '.join(res2.reasons) or 'a value is unknown'}"
+                out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, res2)))
+        return out
+
+    def conflicts(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+        out: list[Finding] = []
+        for o in self.rs.outputs.values():
+            if o.cardinality == "set" or len(self.rs.rules_for(o.name)) < 2:
+                continue
+            sym = self.enc.outputs[o.name]
+            blocked: list[z3.BoolRef] = []
+            for (name, rules), _ in marks.conflicts.items():
+                if name == o.name:
+                    blocked.append(z3.Not(z3.And([sym.applying[r] for r in rules])))
+            for _ in range(self.settings.max_conflicts_per_output):
+                res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks)
+                if res == z3.unknown:
+                    out.append(self.undecided(o.name, [], f"can {o.name} get two values?", label))
+                    break
+                if person is None:
+                    break
+                got = self.ref.decide(person)[o.name]
+                if got.status != "conflict":
+                    raise BackendDisagreement(f"z3 says {o.name} conflicts for {person}; eval says {got.status}")
+                blocked.append(z3.Not(z3.And([sym.applying[r] for r in got.rules])))
+            for (name, rules), person in marks.conflicts.items():
+                if name != o.name:
+                    continue
+                vals = self.ref.decide(person)[o.name].values
+                shown = ", ".join(map(str, vals))
+                both = "both apply" if len(rules) == 2 else "all apply"
+                why = f"{' and '.join(rules)} {both} and give {shown}; neither is an exception of the other"
+                out.append(self.finding("conflict", o.name, list(rules), why, label, person))
+        return out
+
+    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str) -> list[Finding]:
+        out: list[Finding] = []
+        for r in self.rs.rules:
+            base = self.rule_parts(r, exceptions=False)
+            for u in r.unless:
+                res, _ = self.ask(s, *base.values(), self.enc.applying(u))
+                if res == z3.sat:
+                    continue
+                subject = f"{r.id} unless {u}"
+                if res == z3.unknown:
+                    out.append(self.undecided(subject, [r.id, u], f"does {u} overlap {r.id}?", label))
+                    continue
+                tracked = {**base, **{f"when:{u}:{i}": v for i, v in enumerate(self._applies_parts(u))}}
+                text, _, clauses = self.describe_core(self.core(scope, tracked) or [])
+                why = f"{u} never applies where {r.id} would, so the exception changes nothing" + (
+                    f": {text}" if text else ""
+                )
+                out.append(self.finding("dead_exception", subject, [r.id, u], why, label, clauses=clauses))
+        return out
+
+    def _applies_parts(self, rule_id: str) -> list[z3.BoolRef]:
+        return list(self.rule_parts(self.by_id[rule_id]).values())
+
+    def redundant(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+        """r is redundant when every person it applies to also gets the same outcome from another
+        rule; of two equivalent rules only the second (by id) is reported."""
+        out: list[Finding] = []
+        groups: dict[tuple[tuple[str, str], ...], list[ir.Rule]] = {}
+        for r in self.rs.rules:
+            if r.id in marks.rules and r.then and all(isinstance(v, ir.Const) for _, v in r.then):
+                key = tuple(sorted((o, repr(cast(ir.Const, v).value)) for o, v in r.then))
+                groups.setdefault(key, []).append(r)
+        subsumed: dict[tuple[str, str], bool] = {}
+
+        def within(a: str, b: str) -> bool:
+            if (a, b) not in subsumed:
+                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)), marks=marks)
+                subsumed[(a, b)] = res == z3.unsat  # unknown: redundancy is advice, not claimed
+            return subsumed[(a, b)]
+
+        for rules in groups.values():
+            for r in rules:
+                for other in rules:
+                    if other.id == r.id or not within(r.id, other.id):
+                        continue
+                    if within(other.id, r.id) and r.id < other.id:
+                        continue  # equivalent pair: reported once, under the larger id
+                    why = (
+                        f"wherever {r.id} applies, {other.id} applies too and gives the same "
+                        f"{', '.join(o for o, _ in r.then)}; {r.id} changes no decision"
+                    )
+                    out.append(self.finding("redundant_rule", r.id, [r.id, other.id], why, label))
+                    break
+        return out
+
+
+def _gives(r: ir.Rule, output: str, value: str) -> bool:
+    e = dict(r.then)[output]
+    if isinstance(e, ir.Const):
+        return e.value == value
+    return any(isinstance(n, ir.Const) and n.value == value for n in ir.walk(e))
+
+
+def _param_cites(rs: ir.RuleSet, res: Any) -> list[str]:
+    names = {r.split(" ")[2] for r in res.reasons if r.startswith("no parameter ")}
+    return [c for n in sorted(names) if n in rs.params for row in rs.params[n].rows for c in row.cites][:4]
+
+
+def with_definitions(rs: ir.RuleSet, extra: Mapping[str, ir.Expr]) -> ir.RuleSet:
+    """rs with extra definitions appended (evaluated last): lets eval re-check any expression."""
+    defs = dict(rs.definitions)
+    for name, e in extra.items():
+        defs[name] = ir.Definition(name, e, e.type)
+    return dataclasses.replace(rs, definitions=defs, order=(*rs.order, *extra))

@@ -1,0 +1,141 @@
+"""Findings: what `elig check` reports about a rule set, as typed records with stable ids, and the
+reviewed findings a rule set accepts (accepted.yaml)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from solver import ir
+from solver.errors import RuleError
+from solver.language.strict_yaml import load
+
+Kind = Literal[
+    "unreachable_rule",
+    "unreachable_value",
+    "conflict",
+    "gap",
+    "undetermined",
+    "dead_exception",
+    "redundant_rule",
+    "parameter_invariant",
+    "property_violation",
+    "undecided",
+]
+Severity = Literal["error", "warning", "info"]
+
+SEVERITY: dict[Kind, Severity] = {
+    "unreachable_rule": "error",
+    "unreachable_value": "warning",
+    "conflict": "error",
+    "gap": "error",
+    "undetermined": "warning",
+    "dead_exception": "error",
+    "redundant_rule": "warning",
+    "parameter_invariant": "error",
+    "property_violation": "error",
+    "undecided": "error",
+}
+
+TITLES: dict[Kind, str] = {
+    "unreachable_rule": "rule can never apply",
+    "unreachable_value": "output value can never be given",
+    "conflict": "two rules give different values to one person",
+    "gap": "a person gets no value for an exactly-one output",
+    "undetermined": "a complete person's output is unknown (no parameter / value)",
+    "dead_exception": "exception never overlaps the rule it overrides",
+    "redundant_rule": "rule is subsumed by another with the same outcome",
+    "parameter_invariant": "parameter table breaks an invariant",
+    "property_violation": "declared property does not hold",
+    "undecided": "the solver gave up (timeout): not checked",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a check. `witness` is a person (re-checked by eval) where one exists;
+    `intervals` lists the timeline intervals the finding holds in."""
+
+    kind: Kind
+    subject: str  # what the finding is about: an output, output=value, a rule, a property
+    rules: tuple[str, ...]
+    clauses: tuple[str, ...]
+    explanation: str
+    intervals: tuple[str, ...] = ()
+    witness: Mapping[str, ir.Value] | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    accepted: str = ""  # the reason, when accepted.yaml lists this finding
+
+    @property
+    def severity(self) -> Severity:
+        return SEVERITY[self.kind]
+
+    @property
+    def id(self) -> str:
+        """Stable across runs and witness choices: kind, subject and rules only."""
+        text = "|".join((self.kind, self.subject, *sorted(self.rules)))
+        return f"{self.kind}:{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+    def merged(self, other: Finding) -> Finding:
+        """The same finding in another interval."""
+        return replace(self, intervals=tuple(dict.fromkeys(self.intervals + other.intervals)))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "subject": self.subject,
+            "rules": list(self.rules),
+            "clauses": list(self.clauses),
+            "intervals": list(self.intervals),
+            "explanation": self.explanation,
+            "options": dict(self.options),
+        }
+        if self.witness is not None:
+            out["witness"] = {k: _json_value(v) for k, v in self.witness.items()}
+        if self.accepted:
+            out["accepted"] = self.accepted
+        return out
+
+
+def _json_value(v: ir.Value) -> Any:
+    return v if isinstance(v, bool | int | str) else v.isoformat()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str
+    reason: str
+    loc: ir.Loc
+
+
+def load_accepted(root: Path) -> dict[str, Accepted]:
+    """accepted.yaml: a list of {id, reason} (optional `note`), each reviewed by a person."""
+    path = root / "accepted.yaml"
+    if not path.exists():
+        return {}
+    located = load(path)
+    data = located.data or []
+    if not isinstance(data, list):
+        raise RuleError(located.loc(()), "accepted.yaml must be a list", expected="- {id: KIND:HASH, reason: ...}")
+    out: dict[str, Accepted] = {}
+    for i, entry in enumerate(data):
+        loc = located.loc((i,))
+        if not isinstance(entry, dict) or set(entry) - {"id", "reason", "note"} or not {"id", "reason"} <= set(entry):
+            raise RuleError(loc, "an accepted finding needs `id` and `reason`", expected="{id: KIND:HASH, reason: why}")
+        if not str(entry["reason"]).strip():
+            raise RuleError(located.loc((i, "reason")), "the reason is empty", hint="say why the law intends this")
+        out[str(entry["id"])] = Accepted(str(entry["id"]), str(entry["reason"]), loc)
+    return out
+
+
+def apply_accepted(findings: Sequence[Finding], accepted: Mapping[str, Accepted]) -> list[Finding]:
+    """Mark accepted findings; an undecided check can never be accepted (it proved nothing)."""
+    return [
+        replace(f, accepted=accepted[f.id].reason) if f.id in accepted and f.kind != "undecided" else f
+        for f in findings
+    ]
