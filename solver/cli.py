@@ -62,36 +62,85 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """Derivations, why-not, counterfactuals and the consultant for the persons of one file."""
+    from typing import Any
+
     from explain import render
-    from explain.derivation import explain, why_not
+    from explain.consult import Consultant
+    from explain.consult import steps as consult_steps
+    from explain.counterfactual import counterfactual
+    from explain.counterfactual import steps as cf_steps
+    from explain.derivation import Step, explain, why_not
+    from explain.symbolic import Symbolic
     from solver.backends.eval_backend import EvalBackend
     from solver.cases import collect
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
-    from solver.person import parse_person
+    from solver.person import parse_person, parse_value
 
     rs = load_ruleset(args.rules)
-    chunks = []
-    for _, case in collect([Path(args.person)]):
-        opts = {**case.options, **_options(args.option)}
-        backend = EvalBackend(resolve(rs, opts))
-        data = dict(case.person) | ({"as_of": args.as_of} if args.as_of else {})
-        decision, trace = backend.decide_traced(parse_person(rs, data))
-        if args.why_not:
-            name, _, raw = args.why_not.partition("=")
-            if name not in rs.outputs:
-                raise InputError("--why-not", f"unknown output '{name}'", allowed=", ".join(rs.outputs))
-            from solver.person import parse_value
 
-            value = parse_value(name, rs.outputs[name].type, _coerce(raw))
-            steps = [why_not(backend.rs, decision, trace, name, value, args.lang)]
+    def target(flag: str, text: str) -> tuple[str, Any]:
+        name, sep, raw = text.partition("=")
+        if not sep:
+            raise InputError(flag, f"'{text}' is not OUTPUT=VALUE")
+        if name not in rs.outputs:
+            raise InputError(flag, f"unknown output '{name}'", allowed=", ".join(rs.outputs))
+        return name, parse_value(name, rs.outputs[name].type, _coerce(raw))
+
+    for o in args.output:
+        if o not in rs.outputs:
+            raise InputError("--output", f"unknown output '{o}'", allowed=", ".join(rs.outputs))
+    cases = [c for _, c in collect([Path(args.person)]) if not args.case or c.id in args.case]
+    if not cases:
+        raise InputError("--case", f"no case {', '.join(args.case)} in {args.person}")
+    timeout = args.timeout or None
+    prepared: dict[tuple[tuple[str, str], ...], tuple[EvalBackend, dict[str, Any]]] = {}
+    payloads: list[tuple[str, Any, list[Step]]] = []
+    for case in cases:
+        opts = {**case.options, **_options(args.option)}
+        key = tuple(sorted(opts.items()))
+        if key not in prepared:
+            prepared[key] = (EvalBackend(resolve(rs, opts)), {})
+        backend, solvers = prepared[key]
+        if "sym" not in solvers and (args.why_not or args.counterfactual or args.consult):
+            solvers["sym"] = Symbolic(backend.rs)
+        data = dict(case.person) | ({"as_of": args.as_of} if args.as_of else {})
+        person = parse_person(rs, data)
+        decision, trace = backend.decide_traced(person)
+        payload: Any
+        if args.counterfactual:
+            name, value = target("--counterfactual", args.counterfactual)
+            cf = counterfactual(solvers["sym"], backend, person, name, value, args.fix, timeout)
+            steps = [cf_steps(cf, backend.rs, backend, args.lang)]
+            payload = {"counterfactual": cf.to_json(), "steps": [s.to_json() for s in steps]}
+        elif args.consult:
+            if "consultant" not in solvers:
+                solvers["consultant"] = Consultant(backend.rs, backend, solvers["sym"])
+            c = solvers["consultant"].consult(person, args.output or None, timeout)
+            steps = [consult_steps(c, backend.rs, args.lang)]
+            payload = {"consultation": c.to_json(), "steps": [s.to_json() for s in steps]}
+        elif args.why_not:
+            name, value = target("--why-not", args.why_not)
+            sym = solvers["sym"]
+            steps = [why_not(backend.rs, decision, trace, name, value, args.lang, symbolic=sym, timeout_ms=timeout)]
+            payload = [s.to_json() for s in steps]
         else:
             steps = explain(backend.rs, decision, trace, args.output or None, args.lang)
-        renderer = {"text": render.text, "md": render.markdown, "json": render.to_json, "html": render.to_html}[
-            args.format
-        ]
-        chunks.append(renderer(steps))
-    print("\n\n".join(chunks))
+            payload = [s.to_json() for s in steps]
+        payloads.append((case.id, payload, steps))
+    fmt = args.format
+    if fmt == "text" and sys.stdout.isatty():
+        fmt = "rich"
+    if fmt == "json":
+        data_out = payloads[0][1] if len(payloads) == 1 else [{"id": i, "result": p} for i, p, _ in payloads]
+        print(json.dumps(data_out, ensure_ascii=False, indent=2))
+    elif fmt == "rich":
+        for _, _, steps in payloads:
+            render.terminal(steps)
+    else:
+        renderer = {"text": render.text, "md": render.markdown, "html": render.to_html}[fmt]
+        print("\n\n".join(renderer(steps) for _, _, steps in payloads))
     return 0
 
 
@@ -114,7 +163,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from solver.language.loader import load_ruleset
 
     rs = load_ruleset(args.rules)
-    settings = Settings(timeout_ms=args.timeout, samples=args.samples)
+    settings = Settings(timeout_ms=args.timeout)
     show_progress = not args.quiet and sys.stderr.isatty()
     if show_progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -166,6 +215,22 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    """Boundary, MC/DC and minimum covering fixtures, written as YAML cases, pytest or CSV."""
+    from solver.fixtures import generate, write
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    rs = load_ruleset(args.rules)
+    resolved = resolve(rs, _options(args.option))
+    fs = generate(resolved, rules_path=str(args.rules), timeout_ms=args.timeout, cover_seconds=args.cover_seconds)
+    print(fs.report(args.list))
+    path = write(fs, resolved, Path(args.out), args.format, args.set)
+    shown = fs.cover if args.set == "cover" else fs.candidates
+    print(f"wrote {len(shown)} fixtures to {path}")
+    return 1 if fs.unconfirmed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -179,13 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--backend", choices=("eval", "z3", "clingo"), default="eval")
     d.set_defaults(func=cmd_decide)
 
-    e = sub.add_parser("explain", help="derivation of each output, or why not a value")
+    e = sub.add_parser(
+        "explain", help="derivation of each output; why not a value; the smallest change; what is still open"
+    )
     e.add_argument("rules", help="rule-set folder")
     e.add_argument("person", help="a person or case file")
+    e.add_argument("--case", action="append", default=[], help="only the cases with these ids (in a case file)")
     e.add_argument("--output", action="append", default=[], help="explain only these outputs")
     e.add_argument("--why-not", metavar="OUTPUT=VALUE", help="why the output does not have this value")
+    e.add_argument(
+        "--counterfactual", metavar="OUTPUT=VALUE", help="the smallest change to the person that gives this value"
+    )
+    e.add_argument("--fix", action="append", default=[], metavar="FIELD", help="keep this field (--counterfactual)")
+    e.add_argument(
+        "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
+    )
+    e.add_argument("--timeout", type=int, default=20000, metavar="MS", help="solver time limit per query (0: none)")
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
-    e.add_argument("--format", choices=("text", "md", "json", "html"), default="text")
+    e.add_argument(
+        "--format", choices=("text", "rich", "md", "json", "html"), default="text", help="text: rich on a terminal"
+    )
     e.add_argument("--as-of", type=dt.date.fromisoformat, help="set the as_of input")
     e.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     e.set_defaults(func=cmd_explain)
@@ -203,9 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--format", choices=("text", "md", "json"), default="text")
     k.add_argument("--output", help="write the report to this file")
     k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
-    k.add_argument("--samples", type=int, default=400, help="persons decided by eval first, per interval")
     k.add_argument("--quiet", action="store_true", help="no progress display")
     k.set_defaults(func=cmd_check)
+
+    f = sub.add_parser("fixtures", help="edge-case fixtures: boundaries, MC/DC pairs, a minimum covering set")
+    f.add_argument("rules", help="rule-set folder")
+    f.add_argument("--out", default="fixtures", help="folder to write to (default: ./fixtures)")
+    f.add_argument("--format", choices=("yaml", "pytest", "csv"), default="yaml")
+    f.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
+    f.add_argument("--set", choices=("cover", "all"), default="cover", help="the covering set or every person found")
+    f.add_argument("--timeout", type=int, default=2000, metavar="MS", help="z3 time per query (default 2000)")
+    f.add_argument("--cover-seconds", type=float, default=20.0, help="clingo time for the minimum cover")
+    f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
+    f.set_defaults(func=cmd_fixtures)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")

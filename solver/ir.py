@@ -378,6 +378,8 @@ class RuleSet:
     # Options already substituted by the resolve pass (name -> chosen value); empty before.
     resolved_options: Mapping[str, str] = field(default_factory=dict)
     root: str = ""
+    # Labels of enum values from `types: NAME: labels:` (type name -> value -> labels), for explanations.
+    value_labels: Mapping[str, Mapping[str, Labels]] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:

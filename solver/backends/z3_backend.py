@@ -113,8 +113,12 @@ def age_at(birth: DateSym, on: DateSym) -> z3.ArithRef:
     return cast(z3.ArithRef, on.y - birth.y - z3.If(before, 1, 0))
 
 
-def _ord(t: Term) -> z3.ArithRef:
-    return t.dn() if isinstance(t, DateSym) else t
+def less(a: Term, b: Term, *, strict: bool) -> z3.BoolRef:
+    """a < b (or a <= b). Dates compare lexicographically: no division, which keeps z3 fast."""
+    if not isinstance(a, DateSym):
+        return cast(z3.BoolRef, a < b if strict else a <= b)
+    last = a.d < b.d if strict else a.d <= b.d
+    return z3.Or(a.y < b.y, z3.And(a.y == b.y, z3.Or(a.m < b.m, z3.And(a.m == b.m, last))))
 
 
 # ---------------------------------------------------------------- the encoding
@@ -159,6 +163,7 @@ class Encoding:
         self.applies: dict[str, Sym] = {}
         self.outputs: dict[str, OutputSym] = {}
         self._cache: dict[int, tuple[ir.Expr, Sym]] = {}
+        self._person_tuple: z3.ExprRef | None = None
         for name in rs.order:
             if name in rs.definitions:
                 self.env[name] = self.expr(rs.definitions[name].expr)
@@ -195,8 +200,11 @@ class Encoding:
         y, m, d = (cast(z3.ArithRef, self.var(f"{name}.{c}", "int")) for c in "ymd")
         self.input_vars[name] = (y, m, d)
         ds = DateSym(y, m, d)
-        lo, hi = (dates.day_number(b.year, b.month, b.day) for b in (t.lo, t.hi))
-        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), ds.dn() >= lo, ds.dn() <= hi]
+        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), y >= t.lo.year, y <= t.hi.year]
+        if (t.lo.month, t.lo.day) != (1, 1):
+            cons.append(less(date_const(t.lo), ds, strict=False))
+        if (t.hi.month, t.hi.day) != (12, 31):
+            cons.append(less(ds, date_const(t.hi), strict=False))
         return Sym(ds, known), cons
 
     def input_values(self, person: Person) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
@@ -286,9 +294,10 @@ class Encoding:
             return equal(x, y)
         if op == "!=":
             return z3.Not(equal(x, y))
-        if op in ("<", "<=", ">", ">="):
-            a, b = _ord(x), _ord(y)
-            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        if op in ("<", "<="):
+            return less(x, y, strict=op == "<")
+        if op in (">", ">="):
+            return less(y, x, strict=op == ">")
         if op == "+":
             return x + y
         if op == "-":
@@ -323,8 +332,8 @@ class Encoding:
             case "days_between":
                 return a[1].dn() - a[0].dn()
             case "min" | "max":
-                less = _ord(a[0]) <= _ord(a[1])
-                return ite(less, a[0], a[1]) if fn == "min" else ite(less, a[1], a[0])
+                first = less(a[0], a[1], strict=False)
+                return ite(first, a[0], a[1]) if fn == "min" else ite(first, a[1], a[0])
         raise TypeError(f"unknown builtin {fn}")  # pragma: no cover
 
     def _lookup(self, p: ir.Param, keys: list[Sym]) -> Sym:
@@ -440,13 +449,22 @@ class Encoding:
         return v
 
     def person_from_model(self, model: z3.ModelRef) -> dict[str, ir.Value]:
-        """The person a model describes (complete encodings; partial ones leave out unknown fields)."""
+        """The person a model describes (partial encodings leave out the fields not known).
+        All input variables are read in one evaluation of a packed tuple (see _Readout)."""
+        if self._person_tuple is None:
+            flat = [v for name in self.rs.inputs for v in self.input_vars[name]]
+            flat += [self.known_vars[name] for name in self.rs.inputs] if self.partial else []
+            _, mk, _ = z3.TupleSort(f"person{id(self)}", [v.sort() for v in flat])
+            self._person_tuple = mk(*flat)
+        values = iter(_constants(model.eval(self._person_tuple, model_completion=True).sexpr()))
+        raw = {name: tuple(next(values) for _ in self.input_vars[name]) for name in self.rs.inputs}
+        known = {name: next(values) for name in self.rs.inputs} if self.partial else {}
         out: dict[str, ir.Value] = {}
         for name, inp in self.rs.inputs.items():
-            if self.partial and not z3.is_true(model.eval(self.known_vars[name], model_completion=True)):
+            if self.partial and not known[name]:
                 continue
-            sym = self.inputs[name].value
-            out[name] = self.decode(evaluate(model, sym), inp.type)
+            parts = raw[name]
+            out[name] = self.decode(parts if len(parts) == 3 else parts[0], inp.type)
         return out
 
 

@@ -1,19 +1,17 @@
 """`elig check`: questions about the rule set itself, asked of z3 over the whole input domain.
 
 Per timeline interval (solver/passes/timeline.py), so that a rule that ends and one that starts
-never look like a conflict. Cheap first, exact second: a seeded sample of persons decided by eval
-finds most witnesses (rules that apply, values that occur, conflicts, gaps); z3 answers what the
-sample left open, and each model it returns is decided by eval too, marking everything else it
-happens to witness. Every witness is re-checked by eval before it is reported; a disagreement is
-a backend bug and stops the check (BackendDisagreement). An unsatisfiable question is explained by
+never look like a conflict. Each model z3 returns is decided by eval, marking everything else it
+happens to witness (rules that apply, values that occur, conflicts, gaps), so most questions are
+answered by an earlier model instead of a query of their own. Every witness is re-checked by
+eval before it is reported; a disagreement is a backend bug and stops the check
+(BackendDisagreement). An unsatisfiable question is explained by
 its unsat core, mapped back to the rule conditions, exceptions and input constraints (and their
 clauses) that make it impossible. A timeout is `undecided`, never a pass."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,12 +20,11 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, Sym
+from solver.backends.z3_backend import Encoding, Sym, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
 from solver.passes.timeline import Interval, intervals
 from solver.printer import to_text
-from solver.testing.strategies import random_persons
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.
@@ -41,8 +38,6 @@ class BackendDisagreement(EligError):
 @dataclass(frozen=True)
 class Settings:
     timeout_ms: int = 20_000
-    samples: int = 400
-    seed: int = 0
     max_conflicts_per_output: int = 12
 
 
@@ -82,6 +77,7 @@ class Checker:
         self.enc = Encoding(rs)
         self.ref = EvalBackend(rs)
         self.by_id = {r.id: r for r in rs.rules}
+        self._asked = 0
 
     # ------------------------------------------------------------ driver
     def spans(self) -> list[Interval | None]:
@@ -105,9 +101,6 @@ class Checker:
             scope = self.span_term(span)
             s = self.solver(scope)
             marks = _Marks()
-            self.on_step(f"{label}: sampling")
-            for person in self.sample(span):
-                self.mark(person, marks)
             self.on_step(f"{label}: gaps and unknowns")
             add(self.gaps(s, marks, label))
             self.on_step(f"{label}: conflicts")
@@ -134,36 +127,13 @@ class Checker:
         t = self.rs.inputs[span.on].type
         v = self.enc.inputs[span.on].value
         lo, hi = self.enc.const_term(span.lo, t), self.enc.const_term(span.hi, t)
-        if isinstance(span.lo, dt.date):
-            return z3.And(v.dn() >= lo.dn(), v.dn() <= hi.dn())
-        return z3.And(v >= lo, v <= hi)
+        return z3.And(less(lo, v, strict=False), less(v, hi, strict=False))
 
     def solver(self, scope: z3.BoolRef) -> z3.Solver:
         s = z3.Solver()
         s.set("timeout", self.settings.timeout_ms)
         s.add(self.enc.valid, scope)
         return s
-
-    def sample(self, span: Interval | None) -> list[dict[str, ir.Value]]:
-        n = self.settings.samples
-        if n <= 0:
-            return []
-        rnd = random.Random(self.settings.seed)
-        try:
-            persons = random_persons(self.rs, n, seed=self.settings.seed)
-        except ValueError:
-            return []
-        if span is None:
-            return persons
-        out = []
-        for p in persons:
-            if isinstance(span.lo, dt.date):
-                p[span.on] = span.lo + dt.timedelta(days=rnd.randint(0, (cast(dt.date, span.hi) - span.lo).days))
-            else:
-                p[span.on] = rnd.randint(int(span.lo), int(span.hi))
-            if self.ref.satisfies_constraints(p):
-                out.append(p)
-        return out
 
     def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
         applies = self.ref.applies(person)
@@ -185,21 +155,25 @@ class Checker:
                 marks.conflicts.setdefault((name, res.rules), person)
             del o
 
-    def ask(self, s: z3.Solver, *goal: z3.BoolRef, marks: _Marks | None = None) -> tuple[Any, dict[str, Any] | None]:
-        """Is there a valid person in the interval meeting the goal? (result, the person found).
-        The person is decided by eval and marks everything it witnesses."""
-        s.push()
-        s.add(*goal)
-        res = s.check()
-        person = None
-        if res == z3.sat:
-            person = self.enc.person_from_model(s.model())
-            if not self.ref.satisfies_constraints(person):
-                raise BackendDisagreement(f"z3 found a person that breaks the input constraints by eval: {person}")
+    def ask(
+        self, s: z3.Solver, *goal: z3.BoolRef, marks: _Marks | None = None, person: bool = False
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """Is there a valid person in the interval meeting the goal? (result, the person found,
+        when `person` or `marks` asks for it). The person is checked against the input
+        constraints by eval and, with `marks`, decided by eval to mark all it witnesses."""
+        # An assumption literal instead of push/pop: what z3 learns in one question stays for the next.
+        self._asked += 1
+        lit = z3.Bool(f"goal!{self._asked}")
+        s.add(z3.Implies(lit, z3.And(*goal)))
+        res = s.check(lit)
+        found = None
+        if res == z3.sat and (person or marks is not None):
+            found = self.enc.person_from_model(s.model())
+            if not self.ref.satisfies_constraints(found):
+                raise BackendDisagreement(f"z3 found a person that breaks the input constraints by eval: {found}")
             if marks is not None:
-                self.mark(person, marks)
-        s.pop()
-        return res, person
+                self.mark(found, marks)
+        return res, found
 
     def undecided(self, subject: str, rules: Sequence[str], what: str, label: str) -> Finding:
         return self.finding(
@@ -255,8 +229,9 @@ class Checker:
             for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
                 if bound is not None:
                     b = self.enc.const_term(bound, t)
-                    a, c = (v.value.dn(), b.dn()) if isinstance(bound, dt.date) else (v.value, b)
-                    parts[f"valid:{r.id}:{op}"] = a >= c if op == ">=" else a <= c
+                    parts[f"valid:{r.id}:{op}"] = less(b, v.value, strict=False) if op == ">=" else less(
+                        v.value, b, strict=False
+                    )
         if exceptions:
             for u in r.unless:
                 a = self.enc.applies[u]
@@ -296,21 +271,29 @@ class Checker:
 
     # ------------------------------------------------------------ the checks
     def reachability(self, s: z3.Solver, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
+        """Ask for a person to whom any not-yet-seen rule applies; each answer marks every rule
+        it witnesses. When none is left to find, each remaining rule is unreachable."""
         out: list[Finding] = []
-        for r in self.rs.rules:
-            if r.id in marks.rules:
-                continue
-            res, person = self.ask(s, self.enc.applying(r.id), marks=marks)
+        pending = [r for r in self.rs.rules if r.id not in marks.rules]
+        while pending:
+            res, person = self.ask(s, z3.Or([self.enc.applying(r.id) for r in pending]), marks=marks)
+            if res != z3.sat:
+                break
+            left = [r for r in pending if r.id not in marks.rules]
+            if len(left) == len(pending):
+                raise BackendDisagreement(f"z3 says one of {[r.id for r in pending]} applies to {person}; eval: none")
+            pending = left
+        for r in pending:
+            res, _ = self.ask(s, self.enc.applying(r.id), marks=marks)
             if res == z3.sat:
-                if r.id not in marks.rules:
-                    raise BackendDisagreement(f"z3 says {r.id} applies to {person}; eval says it does not")
-            elif res == z3.unknown:
+                raise BackendDisagreement(f"z3 says {r.id} applies; eval says it does not")
+            if res == z3.unknown:
                 out.append(self.undecided(r.id, [r.id], f"can {r.id} apply?", label))
-            else:
-                core = self.core(scope, self.rule_parts(r))
-                text, _, clauses = self.describe_core(core or [])
-                why = f"no valid person meets it: {text}" if text else "no valid person meets its conditions"
-                out.append(self.finding("unreachable_rule", r.id, [r.id], why, label, clauses=clauses))
+                continue
+            core = self.core(scope, self.rule_parts(r))
+            text, _, clauses = self.describe_core(core or [])
+            why = f"no valid person meets it: {text}" if text else "no valid person meets its conditions"
+            out.append(self.finding("unreachable_rule", r.id, [r.id], why, label, clauses=clauses))
         return out
 
     def enum_outputs(self) -> list[tuple[ir.Output, ir.EnumT]]:
@@ -446,7 +429,7 @@ class Checker:
 
         def within(a: str, b: str) -> bool:
             if (a, b) not in subsumed:
-                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)), marks=marks)
+                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)))
                 subsumed[(a, b)] = res == z3.unsat  # unknown: redundancy is advice, not claimed
             return subsumed[(a, b)]
 

@@ -139,7 +139,7 @@ def check_properties(props: list[Property]) -> Any:
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
     s = ch.solver(scope)
     goal = z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
-    res, person = ch.ask(s, goal)
+    res, person = ch.ask(s, goal, person=True)
     if res == z3.unknown:
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:

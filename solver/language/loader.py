@@ -585,6 +585,11 @@ class _Builder:
             ),
             order=cast(tuple[str, ...], order),
             root=str(self.root),
+            value_labels={
+                name: {v: ir.Labels(lab.zh, lab.en) for v, lab in it.value.labels.items()}
+                for name, it in s.types.items()
+                if it.value.labels
+            },
         )
 
 
