@@ -61,14 +61,67 @@ def value_strategy(t: ir.Type, ints: set[int], days: set[dt.date]) -> st.SearchS
     return st.one_of(st.dates(t.lo, t.hi), st.sampled_from(near_d))
 
 
+class Repair:
+    """Turns any person inside the domains into one that meets the input constraints, keeping
+    as many of its values as it can: z3 is asked to keep every field (one assumption literal per
+    field); while that is impossible, the fields of the unsat core are let go and z3 chooses
+    their values. Deterministic, so hypothesis can still shrink through it.
+    Random drawing alone rarely meets a rule set's constraints (on rules/shanghai about 1 in
+    1,000 persons does), which would starve a filter."""
+
+    def __init__(self, rs: ir.RuleSet) -> None:
+        import z3
+
+        from solver.backends.eval_backend import EvalBackend
+        from solver.backends.z3_backend import Encoding
+
+        self.rs, self.z3 = rs, z3
+        self.enc = Encoding(rs, prefix="repair!")
+        self.solver = z3.Solver()
+        self.solver.add(self.enc.valid)
+        self.checker = EvalBackend(rs)
+        # Only fields the constraints read (through definitions) can need repair.
+        names: set[str] = set()
+        todo = [n for c in rs.constraints for n in ir.refs(c.expr)]
+        while todo:
+            n = todo.pop()
+            if n not in names:
+                names.add(n)
+                if n in rs.definitions:
+                    todo += ir.refs(rs.definitions[n].expr)
+        self.constrained = [n for n in rs.inputs if n in names]
+
+    def __call__(self, person: dict[str, Any]) -> dict[str, Any]:
+        if self.checker.satisfies_constraints(person):
+            return person
+        z3, s = self.z3, self.solver
+        s.push()
+        keep: dict[str, Any] = {}
+        for name in self.constrained:
+            lit = z3.Bool(f"keep!{name}")
+            value = self.enc.constant(person[name], self.rs.inputs[name].type)
+            pairs = zip(self.enc.input_vars[name], value, strict=True)
+            s.add(z3.Implies(lit, z3.And([var == val for var, val in pairs])))
+            keep[name] = lit
+        try:
+            while s.check(*keep.values()) == z3.unsat:
+                core = {str(c).removeprefix("keep!") for c in s.unsat_core()}
+                if not core:
+                    raise ValueError("the input constraints of this rule set cannot all hold")
+                for name in core:  # letting the whole core go takes far fewer rounds than one at a time
+                    del keep[name]
+            repaired = self.enc.person_from_model(s.model())
+        finally:
+            s.pop()
+        let_go = set(self.constrained) - set(keep)
+        return {name: repaired[name] if name in let_go else person[name] for name in self.rs.inputs}
+
+
 def persons(rs: ir.RuleSet, *, partial: bool = False) -> st.SearchStrategy[dict[str, Any]]:
     """Persons of the rule set; with partial=True some fields are left out (unknown)."""
-    from solver.backends.eval_backend import EvalBackend
-
     ints, days = boundary_constants(rs)
     fields = {name: value_strategy(i.type, ints, days) for name, i in rs.inputs.items()}
-    checker = EvalBackend(rs)
-    full = st.fixed_dictionaries(fields).filter(checker.satisfies_constraints)
+    full = st.fixed_dictionaries(fields).map(Repair(rs))
     if not partial:
         return full
     return st.tuples(full, st.sets(st.sampled_from(sorted(rs.inputs)))).map(
@@ -78,14 +131,11 @@ def persons(rs: ir.RuleSet, *, partial: bool = False) -> st.SearchStrategy[dict[
 
 def random_persons(rs: ir.RuleSet, n: int, seed: int = 0) -> list[dict[str, Any]]:
     """n complete persons from a seeded generator (for benchmarks and batch data), with the same
-    boundary bias as `persons` and the input constraints enforced."""
+    boundary bias as `persons` and the input constraints enforced (by Repair)."""
     import random
-
-    from solver.backends.eval_backend import EvalBackend
 
     rnd = random.Random(seed)
     ints, days = boundary_constants(rs)
-    checker = EvalBackend(rs)
 
     def draw(t: ir.Type) -> Any:
         if isinstance(t, ir.BoolT):
@@ -100,13 +150,5 @@ def random_persons(rs: ir.RuleSet, n: int, seed: int = 0) -> list[dict[str, Any]
             return rnd.choice(near_d)
         return t.lo + dt.timedelta(days=rnd.randint(0, (t.hi - t.lo).days))
 
-    out: list[dict[str, Any]] = []
-    for _ in range(200 * n):
-        if len(out) == n:
-            break
-        p = {name: draw(i.type) for name, i in rs.inputs.items()}
-        if checker.satisfies_constraints(p):
-            out.append(p)
-    if len(out) < n:
-        raise ValueError(f"could draw only {len(out)} persons meeting the input constraints")
-    return out
+    repair = Repair(rs)
+    return [repair({name: draw(i.type) for name, i in rs.inputs.items()}) for _ in range(n)]
