@@ -13,7 +13,10 @@ from solver.checks.findings import TITLES, Finding
 def _witness(f: Finding) -> str:
     if f.witness is None:
         return ""
-    return ", ".join(f"{k}={_show(v)}" for k, v in sorted(f.witness.items()))
+    names = [n for n in f.shown if n in f.witness] or sorted(f.witness)
+    rest = len(f.witness) - len(names)
+    more = f" (+{rest} fields it does not depend on: see --format json)" if rest else ""
+    return ", ".join(f"{k}={_show(f.witness[k])}" for k in names) + more
 
 
 def _show(v: object) -> str:
@@ -47,6 +50,9 @@ def to_text(report: CheckReport) -> str:
             lines.append(f"  witness: {_witness(f)}")
         if f.accepted:
             lines.append(f"  accepted because: {f.accepted}")
+    if report.switched_off:
+        lines.append("\nswitched off by the options in force (the other reading of an ambiguity):")
+        lines += [f"  {rule}: {test}" for rule, test in sorted(report.switched_off.items())]
     for a in report.stale_accepted:
         lines.append(f"\n[stale] accepted.yaml lists {a}, which no longer occurs: remove it")
     return "\n".join(lines)
@@ -82,6 +88,11 @@ def to_markdown(report: CheckReport) -> str:
             lines.append(f"- witness: {_witness(f)}")
         if f.accepted:
             lines.append(f"- accepted: {f.accepted}")
+    if report.switched_off:
+        lines += ["", "## Rules switched off by the options in force", ""]
+        lines.append("Each is the other reading of an ambiguity; `elig check --option` turns it on.")
+        lines.append("")
+        lines += [f"- `{rule}`: `{test}` is false" for rule, test in sorted(report.switched_off.items())]
     for a in report.stale_accepted:
         lines += ["", f"Stale acceptance: `{a}` no longer occurs."]
     return "\n".join(lines) + "\n"
@@ -95,6 +106,7 @@ def to_json(report: CheckReport) -> str:
         "findings": [f.to_json() for f in report.findings],
         "new": len(report.new),
         "stale_accepted": list(report.stale_accepted),
+        "switched_off": dict(report.switched_off),
         "seconds": round(report.seconds, 3),
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

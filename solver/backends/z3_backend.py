@@ -546,7 +546,7 @@ class Z3Backend:
     def __init__(self, rs: ir.RuleSet) -> None:
         self.rs = rs
         self._enc: dict[bool, tuple[Encoding, _Readout]] = {}
-        self._deps = _input_cones(rs)
+        self._deps = input_cones(rs)
 
     def encoding(self, partial: bool) -> Encoding:
         return self._prepared(partial)[0]
@@ -587,7 +587,7 @@ class Z3Backend:
         return OutputResult(name, "ok", (enc.decode(got[(name, "value")], out.type),), rules)
 
 
-def _input_cones(rs: ir.RuleSet) -> dict[str, set[str]]:
+def input_cones(rs: ir.RuleSet) -> dict[str, set[str]]:
     """Output -> the inputs it can depend on (through definitions, outputs, rules and exceptions)."""
     cone: dict[str, set[str]] = {}
 

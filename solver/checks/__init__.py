@@ -24,6 +24,7 @@ class CheckReport:
     stale_accepted: tuple[str, ...] = ()  # accepted ids that no longer occur
     seconds: float = 0.0
     properties: tuple[str, ...] = field(default=())
+    switched_off: Mapping[str, str] = field(default_factory=dict)  # rule -> the option test that is false
 
     @property
     def new(self) -> tuple[Finding, ...]:
@@ -60,4 +61,5 @@ def run_checks(
         tuple(sorted(a for a in accepted if a not in seen)),
         time.perf_counter() - start,
         tuple(p.id for p in props),
+        dict(checker.inactive),
     )

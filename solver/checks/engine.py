@@ -20,7 +20,7 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, Sym, less
+from solver.backends.z3_backend import Encoding, Sym, input_cones, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
 from solver.passes.timeline import Interval, intervals
@@ -59,7 +59,6 @@ class _Marks:
     rules: dict[str, dict[str, ir.Value]] = field(default_factory=dict)
     values: dict[tuple[str, str], dict[str, ir.Value]] = field(default_factory=dict)
     gaps: dict[str, dict[str, ir.Value]] = field(default_factory=dict)
-    unknown: dict[str, tuple[dict[str, ir.Value], str]] = field(default_factory=dict)
     conflicts: dict[tuple[str, tuple[str, ...]], dict[str, ir.Value]] = field(default_factory=dict)
 
 
@@ -78,6 +77,10 @@ class Checker:
         self.ref = EvalBackend(rs)
         self.by_id = {r.id: r for r in rs.rules}
         self._asked = 0
+        self.inactive = switched_off(rs, self.enc)
+        self.upstream = outputs_read(rs)
+        self.cones = input_cones(rs)
+        self.active = [r for r in rs.rules if r.id not in self.inactive]
 
     # ------------------------------------------------------------ driver
     def spans(self) -> list[Interval | None]:
@@ -149,8 +152,6 @@ class Checker:
                         marks.values.setdefault((name, v), person)
             elif res.status == "gap":
                 marks.gaps.setdefault(name, person)
-            elif res.status == "unknown":
-                marks.unknown.setdefault(name, (person, "; ".join(res.reasons)))
             elif res.status == "conflict":
                 marks.conflicts.setdefault((name, res.rules), person)
             del o
@@ -191,6 +192,12 @@ class Checker:
         clauses: Iterable[str] = (),
     ) -> Finding:
         cites = [c for r in rules for c in self.by_id[r].cites] if rules else []
+        subject_output = subject.partition("=")[0]
+        names = set(self.cones.get(subject_output, set()))
+        for rid in rules:
+            r = self.by_id[rid]
+            for n in ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}:
+                names |= {n} if n in self.rs.inputs else self.cones.get(n, set())
         return Finding(
             kind,
             subject,
@@ -200,6 +207,7 @@ class Checker:
             (label,),
             dict(witness) if witness is not None else None,
             dict(self.rs.resolved_options),
+            shown=tuple(n for n in self.rs.inputs if n in names),
         )
 
     # ------------------------------------------------------------ explanations from cores
@@ -274,7 +282,7 @@ class Checker:
         """Ask for a person to whom any not-yet-seen rule applies; each answer marks every rule
         it witnesses. When none is left to find, each remaining rule is unreachable."""
         out: list[Finding] = []
-        pending = [r for r in self.rs.rules if r.id not in marks.rules]
+        pending = [r for r in self.active if r.id not in marks.rules]
         while pending:
             res, person = self.ask(s, z3.Or([self.enc.applying(r.id) for r in pending]), marks=marks)
             if res != z3.sat:
@@ -344,22 +352,24 @@ class Checker:
                     if res == z3.unknown:
                         out.append(self.undecided(o.name, rules, f"can {o.name} have no value?", label))
                 if o.name in marks.gaps:
-                    person = marks.gaps[o.name]
-                    if self.ref.decide(person)[o.name].status != "gap":
-                        raise BackendDisagreement(f"{o.name} has no gap for {person} by eval")
+                    gap_person = marks.gaps[o.name]
+                    if self.ref.decide(gap_person)[o.name].status != "gap":
+                        raise BackendDisagreement(f"{o.name} has no gap for {gap_person} by eval")
                     why = f"no rule gives {o.name} a value for this person, and it has no default"
-                    out.append(self.finding("gap", o.name, [], why, label, person))
-            if o.name not in marks.unknown:
-                res, _ = self.ask(s, sym.status["unknown"], marks=marks)
-                if res == z3.unknown:
-                    out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
-            if o.name in marks.unknown:
-                person, _ = marks.unknown[o.name]
-                res2 = self.ref.decide(person)[o.name]
-                if res2.status != "unknown":
+                    out.append(self.finding("gap", o.name, [], why, label, gap_person))
+            # Unknown for its own reason (a missing parameter row, ...), not only because an output
+            # it reads has a gap, a conflict or is unknown: those are reported at their source.
+            upstream = [self.enc.outputs[u].status for u in self.upstream[o.name]]
+            sound = [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
+            res, person = self.ask(s, sym.status["unknown"], *sound, person=True)
+            if res == z3.unknown:
+                out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
+            elif person is not None:
+                got = self.ref.decide(person)[o.name]
+                if got.status != "unknown":
                     raise BackendDisagreement(f"{o.name} is known for {person} by eval")
-                why = f"{o.name} is unknown for a complete person: {'; '.join(res2.reasons) or 'a value is unknown'}"
-                out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, res2)))
+                why = f"{o.name} is unknown for a complete person: {'; '.join(got.reasons) or 'a value is unknown'}"
+                out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
     def conflicts(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
@@ -395,9 +405,11 @@ class Checker:
 
     def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str) -> list[Finding]:
         out: list[Finding] = []
-        for r in self.rs.rules:
+        for r in self.active:
             base = self.rule_parts(r, exceptions=False)
             for u in r.unless:
+                if u in self.inactive:
+                    continue
                 res, _ = self.ask(s, *base.values(), self.enc.applying(u))
                 if res == z3.sat:
                     continue
@@ -421,7 +433,7 @@ class Checker:
         rule; of two equivalent rules only the second (by id) is reported."""
         out: list[Finding] = []
         groups: dict[tuple[tuple[str, str], ...], list[ir.Rule]] = {}
-        for r in self.rs.rules:
+        for r in self.active:
             if r.id in marks.rules and r.then and all(isinstance(v, ir.Const) for _, v in r.then):
                 key = tuple(sorted((o, repr(cast(ir.Const, v).value)) for o, v in r.then))
                 groups.setdefault(key, []).append(r)
@@ -447,6 +459,48 @@ class Checker:
                     out.append(self.finding("redundant_rule", r.id, [r.id, other.id], why, label))
                     break
         return out
+
+
+def outputs_read(rs: ir.RuleSet) -> dict[str, set[str]]:
+    """Output -> the other outputs its value can depend on (through rules, exceptions, defaults
+    and definitions)."""
+    direct: dict[str, set[str]] = {}
+
+    def names_of(names: Iterable[str], seen: set[str]) -> set[str]:
+        out: set[str] = set()
+        for n in names:
+            if n in rs.outputs:
+                out.add(n)
+            elif n in rs.definitions and n not in seen:
+                seen.add(n)
+                out |= names_of(ir.refs(rs.definitions[n].expr), seen)
+        return out
+
+    for o in rs.outputs.values():
+        names = set(ir.refs(o.default)) if o.default else set()
+        todo, seen_rules = list(rs.rules_for(o.name)), set()
+        while todo:
+            r = todo.pop()
+            if r.id in seen_rules:
+                continue
+            seen_rules.add(r.id)
+            names |= ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}
+            todo += [rs.rule(u) for u in r.unless]
+        direct[o.name] = names_of(names, set()) - {o.name}
+    return direct
+
+
+def switched_off(rs: ir.RuleSet, enc: Encoding) -> dict[str, str]:
+    """Rules that the options in force switch off: a conjunct of `when` that reads no input (only
+    option values, now constants) and is false. They are the other reading of an ambiguity, not
+    defects, so reachability and exception checks leave them out and the report lists them."""
+    out: dict[str, str] = {}
+    for r in rs.rules:
+        for c in conjuncts(r.when):
+            if not ir.refs(c) and not ir.params_used(c) and z3.is_false(z3.simplify(holds(enc.expr(c)))):
+                out[r.id] = to_text(c)
+                break
+    return out
 
 
 def _gives(r: ir.Rule, output: str, value: str) -> bool:

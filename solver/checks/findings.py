@@ -68,6 +68,7 @@ class Finding:
     witness: Mapping[str, ir.Value] | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     accepted: str = ""  # the reason, when accepted.yaml lists this finding
+    shown: tuple[str, ...] = ()  # the witness fields the finding depends on (what a reader needs)
 
     @property
     def severity(self) -> Severity:
