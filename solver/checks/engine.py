@@ -417,16 +417,13 @@ class Checker:
                 if res == z3.unknown:
                     out.append(self.undecided(subject, [r.id, u], f"does {u} overlap {r.id}?", label))
                     continue
-                tracked = {**base, **{f"when:{u}:{i}": v for i, v in enumerate(self._applies_parts(u))}}
+                tracked = {**base, **self.rule_parts(self.by_id[u])}
                 text, _, clauses = self.describe_core(self.core(scope, tracked) or [])
                 why = f"{u} never applies where {r.id} would, so the exception changes nothing" + (
                     f": {text}" if text else ""
                 )
                 out.append(self.finding("dead_exception", subject, [r.id, u], why, label, clauses=clauses))
         return out
-
-    def _applies_parts(self, rule_id: str) -> list[z3.BoolRef]:
-        return list(self.rule_parts(self.by_id[rule_id]).values())
 
     def redundant(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
         """r is redundant when every person it applies to also gets the same outcome from another
