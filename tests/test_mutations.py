@@ -8,12 +8,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-
 import z3
 
 from solver import ir
-from solver.backends.z3_backend import Encoding
 from solver.backends.eval_backend import EvalBackend
+from solver.backends.z3_backend import Encoding
 from solver.checks.engine import Checker, SpanCheck
 from solver.checks.findings import Finding
 from solver.checks.properties import check_properties, load_properties
