@@ -16,6 +16,11 @@ $(BIN)/elig: pyproject.toml
 
 demo: $(BIN)/elig
 	$(BIN)/elig decide $(RULES) $(RULES)/samples/
+	@# Exit 1 means open findings: the 2026 draft has problems of its own (see reports/); not a failure here.
+	$(BIN)/elig check $(RULES); test $$? -le 1
+
+report: $(BIN)/elig
+	$(BIN)/elig check $(RULES) --quiet --format md --output reports/shanghai-check.md; test $$? -le 1
 
 test: $(BIN)/elig lint
 	$(BIN)/python -m pytest
@@ -26,6 +31,7 @@ lint: $(BIN)/elig
 
 bench: $(BIN)/elig
 	$(BIN)/python bench/decide.py
+	$(BIN)/python bench/check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

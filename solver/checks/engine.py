@@ -39,6 +39,7 @@ class BackendDisagreement(EligError):
 class Settings:
     timeout_ms: int = 20_000
     max_conflicts_per_output: int = 12
+    rlimit: int = 0  # z3's deterministic resource limit per solver (0: none); past it: undecided
 
 
 def conjuncts(e: ir.Expr) -> list[ir.Expr]:
@@ -135,6 +136,8 @@ class Checker:
     def solver(self, scope: z3.BoolRef) -> z3.Solver:
         s = z3.Solver()
         s.set("timeout", self.settings.timeout_ms)
+        if self.settings.rlimit:
+            s.set("rlimit", self.settings.rlimit)
         s.add(self.enc.valid, scope)
         return s
 
