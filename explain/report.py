@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from solver.checks import CheckReport
+from solver.checks import CheckReport, OptionEffect
 from solver.checks.findings import TITLES, Finding
 
 
@@ -110,3 +110,16 @@ def to_json(report: CheckReport) -> str:
         "seconds": round(report.seconds, 3),
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def effects_text(effects: list[OptionEffect]) -> str:
+    """Per option reading: the findings it adds (+) and removes (-) against the defaults."""
+    lines = ["what each reading changes (against the default readings):"]
+    for e in effects:
+        if not e.added and not e.removed:
+            lines.append(f"  {e.option}={e.value}: no finding changes")
+            continue
+        lines.append(f"  {e.option}={e.value}:")
+        lines += [f"    + {f.id} {TITLES[f.kind]}: {f.subject}" for f in e.added]
+        lines += [f"    - {f.id} {TITLES[f.kind]}: {f.subject}" for f in e.removed]
+    return "\n".join(lines)

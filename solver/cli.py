@@ -112,7 +112,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if args.counterfactual:
             name, value = target("--counterfactual", args.counterfactual)
             cf = counterfactual(solvers["sym"], backend, person, name, value, args.fix, timeout)
-            steps = [cf_steps(cf, backend.rs, backend, args.lang)]
+            steps = [cf_steps(cf, backend.rs, backend, args.lang, rs)]
             payload = {"counterfactual": cf.to_json(), "steps": [s.to_json() for s in steps]}
         elif args.consult:
             if "consultant" not in solvers:
@@ -123,10 +123,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
         elif args.why_not:
             name, value = target("--why-not", args.why_not)
             sym = solvers["sym"]
-            steps = [why_not(backend.rs, decision, trace, name, value, args.lang, symbolic=sym, timeout_ms=timeout)]
+            steps = [
+                why_not(
+                    backend.rs, decision, trace, name, value, args.lang, symbolic=sym, timeout_ms=timeout, source=rs
+                )
+            ]
             payload = [s.to_json() for s in steps]
         else:
-            steps = explain(backend.rs, decision, trace, args.output or None, args.lang)
+            steps = explain(backend.rs, decision, trace, args.output or None, args.lang, rs)
             payload = [s.to_json() for s in steps]
         payloads.append((case.id, payload, steps))
     fmt = args.format
@@ -164,6 +168,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     rs = load_ruleset(args.rules)
     settings = Settings(timeout_ms=args.timeout)
+    if args.sweep_options:
+        from solver.checks import option_effects
+
+        base, effects = option_effects(rs, settings, None if args.quiet else lambda s: print(s, file=sys.stderr))
+        print(render.to_text(base) + "\n\n" + render.effects_text(effects))
+        return base.exit_code()
     show_progress = not args.quiet and sys.stderr.isatty()
     if show_progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -223,7 +233,13 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
     rs = load_ruleset(args.rules)
     resolved = resolve(rs, _options(args.option))
-    fs = generate(resolved, rules_path=str(args.rules), timeout_ms=args.timeout, cover_seconds=args.cover_seconds)
+    fs = generate(
+        resolved,
+        rules_path=str(args.rules),
+        timeout_ms=args.timeout,
+        cover_seconds=args.cover_seconds,
+        keep_all=args.set == "all",
+    )
     print(fs.report(args.list))
     path = write(fs, resolved, Path(args.out), args.format, args.set)
     shown = fs.cover if args.set == "cover" else fs.candidates
@@ -282,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--output", help="write the report to this file")
     k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
     k.add_argument("--quiet", action="store_true", help="no progress display")
+    k.add_argument(
+        "--sweep-options", action="store_true", help="also check every other reading of every option: what each changes"
+    )
     k.set_defaults(func=cmd_check)
 
     f = sub.add_parser("fixtures", help="edge-case fixtures: boundaries, MC/DC pairs, a minimum covering set")

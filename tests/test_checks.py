@@ -107,3 +107,18 @@ def test_shanghai_open_findings_are_the_draft_s_own() -> None:
     # 参加出生当年" (benefits from birth) and "出生次年补缴出生当年 ... 待遇不追溯".
     assert open_findings == {("conflict", "benefit_start_date"), ("conflict", "retroactive_to_birth")}
     assert not report.stale_accepted
+
+
+def test_a_reading_of_the_ambiguity_removes_the_draft_conflict() -> None:
+    rs = load_ruleset(SHANGHAI)
+    for reading in ("from_birth", "not_retroactive"):
+        report = run_checks(rs, {"newborn_backpay_conflict": reading})
+        assert not [f for f in report.new if f.kind == "conflict"], reading
+        assert report.options["newborn_backpay_conflict"] == reading
+
+
+def test_option_sweep_names_each_other_reading() -> None:
+    from solver.checks import option_effects
+
+    _, effects = option_effects(load_ruleset(MINI))
+    assert {(e.option, e.value) for e in effects} == {("month_end", "roll"), ("gap_rule", "extra")}

@@ -63,3 +63,35 @@ def run_checks(
         tuple(p.id for p in props),
         dict(checker.inactive),
     )
+
+
+@dataclass(frozen=True)
+class OptionEffect:
+    """What reading `option=value` (instead of the default) changes in the findings."""
+
+    option: str
+    value: str
+    added: tuple[Finding, ...]
+    removed: tuple[Finding, ...]
+
+
+def option_effects(
+    rs: ir.RuleSet, settings: Settings | None = None, on_step: Callable[[str], None] | None = None
+) -> tuple[CheckReport, list[OptionEffect]]:
+    """The default report, and for every other reading of every option the findings it adds and
+    removes: what each ambiguity of the text decides."""
+    base = run_checks(rs, {}, settings)
+    ids = {f.id: f for f in base.findings}
+    effects: list[OptionEffect] = []
+    for name, opt in rs.options.items():
+        for value in opt.type.values:
+            if value == opt.default:
+                continue
+            if on_step:
+                on_step(f"{name}={value}")
+            other = run_checks(rs, {name: value}, settings)
+            theirs = {f.id: f for f in other.findings}
+            added = tuple(f for i, f in theirs.items() if i not in ids)
+            removed = tuple(f for i, f in ids.items() if i not in theirs)
+            effects.append(OptionEffect(name, value, added, removed))
+    return base, effects
