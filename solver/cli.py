@@ -111,7 +111,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         payload: Any
         if args.counterfactual:
             name, value = target("--counterfactual", args.counterfactual)
-            cf = counterfactual(solvers["sym"], backend, person, name, value, args.fix, timeout)
+            cf = counterfactual(solvers["sym"], backend, person, name, value, args.fix, timeout, args.engine)
             steps = [cf_steps(cf, backend.rs, backend, args.lang, rs)]
             payload = {"counterfactual": cf.to_json(), "steps": [s.to_json() for s in steps]}
         elif args.consult:
@@ -210,8 +210,15 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     rs = load_ruleset(args.rules)
     cases = collect([Path(p) for p in args.cases]) if args.cases else cases_of(args.rules)
     cov = coverage(rs, cases)
-    print(render_text(cov))
-    ok = all(c.complete for c in cov.clauses.values())
+    checklist = None
+    if args.checklist:
+        import yaml
+
+        data = yaml.safe_load(Path(args.checklist).read_text(encoding="utf-8"))
+        checklist = {str(c["id"]): str(c.get("reading", "")) for c in data["clauses"]}
+    print(render_text(cov, checklist))
+    ids = checklist or cov.clauses
+    ok = all(i in cov.clauses and cov.clauses[i].complete for i in ids)
     if args.cases or args.obligations:
         from solver.testcoverage import obligation_coverage
 
@@ -273,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--fix", action="append", default=[], metavar="FIELD", help="keep this field (--counterfactual)")
     e.add_argument(
+        "--engine",
+        choices=("search", "optimize"),
+        default="search",
+        help="counterfactual search: incremental solver calls, or z3 Optimize (same optimum)",
+    )
+    e.add_argument(
         "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
     )
     e.add_argument("--timeout", type=int, default=20000, metavar="MS", help="solver time limit per query (0: none)")
@@ -289,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cases", action="append", default=[], help="case files or folders (default: RULES/cases)")
     c.add_argument("--obligations", action="store_true", help="also rules, MC/DC halves and boundaries")
     c.add_argument("--list", type=int, default=40, help="how many untested obligations to list")
+    c.add_argument("--checklist", help="a clauses.yaml checklist whose ids must all be covered (e.g. ../shared/law)")
     c.set_defaults(func=cmd_coverage)
 
     k = sub.add_parser("check", help="check the rule set: conflicts, gaps, unreachable rules, dead exceptions, ...")

@@ -17,7 +17,7 @@ from solver.person import parse_person
 @dataclass
 class ClauseCoverage:
     clause: str
-    rules: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # rules (and parameter tables) encoding it
     cases: list[str] = field(default_factory=list)  # cases citing the clause
     fired_by: list[str] = field(default_factory=list)  # cases in which a rule citing it applies
 
@@ -42,6 +42,9 @@ def coverage(rs: ir.RuleSet, cases: list[tuple[Path, Case]]) -> Coverage:
     for r in rs.rules:
         for c in r.cites:
             table[c].rules.append(r.id)
+    for p in rs.params.values():  # a clause may be encoded as a dated parameter table
+        for c in dict.fromkeys(c for row in p.rows for c in row.cites):
+            table[c].rules.append(f"parameter {p.name}")
     fired: dict[str, list[str]] = {r.id: [] for r in rs.rules}
     backends: dict[tuple[tuple[str, str], ...], EvalBackend] = {}
     for _, case in cases:
