@@ -38,11 +38,11 @@ def replicate(rs: ir.RuleSet, k: int) -> ir.RuleSet:
             return f"{name}__{i}" if name in derived else name
 
         def rx(e: ir.Expr, i: int = i) -> ir.Expr:
-            def sub(n: ir.Expr) -> ir.Expr | None:
-                if isinstance(n, ir.Ref) and n.kind in ("definition", "output"):
-                    return dataclasses.replace(n, name=ren(n.name, i))
-                if isinstance(n, ir.Has):
-                    return dataclasses.replace(n, output=ren(n.output, i))
+            def sub(node: ir.Expr) -> ir.Expr | None:
+                if isinstance(node, ir.Ref) and node.kind in ("definition", "output"):
+                    return dataclasses.replace(node, name=ren(node.name, i))
+                if isinstance(node, ir.Has):
+                    return dataclasses.replace(node, output=ren(node.output, i))
                 return None
 
             return map_expr(e, sub)
@@ -82,7 +82,8 @@ def main(sizes: list[int]) -> None:
         rs = replicate(base, k)
         seconds, n = run(rs, with_properties=False)
         baseline = baseline or seconds
-        print(f"{k:>4}x  {len(rs.rules):>6} rules  {seconds:8.2f} s  {n:>5} findings  growth {seconds / baseline:6.1f}x")
+        growth = seconds / baseline
+        print(f"{k:>4}x  {len(rs.rules):>6} rules  {seconds:8.2f} s  {n:>5} findings  growth {growth:6.1f}x")
 
 
 if __name__ == "__main__":

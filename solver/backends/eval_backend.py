@@ -187,9 +187,11 @@ class _Gen:
     def expr(self, e: ir.Expr) -> str:
         code = self._expr(e)
         if self.trace:
+            # A walrus into a local per node costs a store, not a call: the traced run hands all
+            # of them to _rec once at the end (nodes never reached keep the _UNSET marker).
             self.node_ids[id(e)] = len(self.nodes)
             self.nodes.append(e)
-            return f"_rec({len(self.nodes) - 1}, {code})"
+            return f"(_n{len(self.nodes) - 1} := {code})"
         return code
 
     def _expr(self, e: ir.Expr) -> str:
@@ -208,7 +210,9 @@ class _Gen:
             case ir.Unary(op="neg", arg=a):
                 return f"_lift(_neg)({self.expr(a)})" if mu else f"(-{self.expr(a)})"
             case ir.Binary(op="and" | "or", left=a, right=b):
-                if mu:
+                # Traced runs evaluate both sides (same value), so every condition has a value
+                # for explanations and coverage, not only those before a short circuit.
+                if mu or self.trace:
                     return f"_k_{e.op}({self.expr(a)}, {self.expr(b)})"
                 return f"({self.expr(a)} {e.op} {self.expr(b)})"
             case ir.Binary(op=op, left=a, right=b):
@@ -314,6 +318,12 @@ class _Gen:
             if r.id not in done:
                 self.rule_applies(r, done)
         valid = " and ".join(f"({self.expr(c.expr)} is True)" for c in rs.constraints) or "True"
+        if self.trace and self.nodes:
+            names = [f"_n{i}" for i in range(len(self.nodes))]
+            self.lines.insert(1, "    " + " = ".join(names) + " = _UNSET")
+            self.emit(f"_valid = {valid}")
+            self.emit(f"_rec(({', '.join(names)},))")
+            valid = "_valid"
         self.emit(
             f"return out, ({', '.join(f'a_{i}' for i in range(len(rs.rules)))}{',' if rs.rules else ''}), {valid}"
         )
@@ -333,6 +343,27 @@ class Trace:
 
 
 _NOT_EVALUATED = Unknown(reasons=("not evaluated",))
+_UNSET = object()  # a traced node's value before (or without) its evaluation
+
+
+class _NodeValues(Mapping[int, Any]):
+    """id(node) -> value, over the tuple of per-node values a traced run returns."""
+
+    def __init__(self, index: Mapping[int, int], values: tuple[Any, ...]) -> None:
+        self._index, self._values = index, values
+
+    def __getitem__(self, key: int) -> Any:
+        i = self._index[key]
+        v = self._values[i] if i < len(self._values) else _UNSET
+        if v is _UNSET:
+            raise KeyError(key)
+        return v
+
+    def __iter__(self) -> Iterator[int]:
+        return (k for k, i in self._index.items() if i < len(self._values) and self._values[i] is not _UNSET)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _Compiled:
@@ -351,6 +382,7 @@ class _Compiled:
             "_binops": _BINOPS,
             "_finish": finish,
             "_NO_DEFAULT": _NO_DEFAULT,
+            "_UNSET": _UNSET,
             "_neg": operator.neg,
             "_contains": lambda s, v: v in s,
             **gen.consts,
@@ -360,6 +392,7 @@ class _Compiled:
         self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...], bool]] = namespace["run"]
         self.source = source
         self.nodes = gen.nodes
+        self.index = {id(n): i for i, n in enumerate(gen.nodes)}
 
 
 class EvalBackend:
@@ -401,14 +434,9 @@ class EvalBackend:
         if partial not in self._traced:
             self._traced[partial] = _Compiled(self.rs, partial=partial, trace=True)
         compiled = self._traced[partial]
-        recorded: dict[int, Any] = {}
-        nodes = compiled.nodes
-
-        def rec(i: int, v: Any) -> Any:
-            recorded[id(nodes[i])] = v
-            return v
-
-        raw, applies, _ = compiled.run(person, rec)
+        box: list[tuple[Any, ...]] = []
+        raw, applies, _ = compiled.run(person, box.append)
+        recorded = _NodeValues(compiled.index, box[0] if box else ())
         env: dict[str, Any] = dict(person)
         env.update({n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()})
         for name, (status, values, _, _) in raw.items():

@@ -1,0 +1,456 @@
+"""Counterfactuals: the smallest change to a person that gives an output a value.
+
+"Smallest" is lexicographic: fewest changed fields first, then the smallest total distance (|Δ|
+for ints and money, days for dates, 1 for a changed bool or enum). The change stays inside every
+input's domain and the input constraints, and keeps the `fix` fields as they are. z3 finds it
+over the guarded encoding of the output's slice (explain/symbolic.py), either with Optimize and
+two lexicographic objectives or (the default, faster on the date-heavy slices) with incremental
+solver calls that prove the same optimum; the eval backend, the reference
+semantics, re-decides the changed person before anything is reported, and a disagreement is an
+error rather than an answer.
+
+When no change exists the guards become assumption literals (one per rule definition, input
+constraint and fixed field): the unsat core, made irreducible by deletion, says which rules (hence
+clauses), constraints and fixed fields forbid the value. A solver timeout is `unknown`, never
+"no change".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import z3
+
+from explain.derivation import Explainer, Lang, Step, Words, broken_constraints
+from explain.symbolic import Slice, Symbolic
+from solver import dates, ir
+from solver.backends.base import OutputResult, Person
+from solver.backends.eval_backend import EvalBackend
+from solver.backends.z3_backend import DateSym
+from solver.errors import EligError, InputError
+
+
+class ExplanationMismatch(EligError):
+    """z3 and the eval backend disagree about an answer: a bug in an encoding, never a result."""
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: ir.Value | None  # None: the field was missing and had to be filled in
+    new: ir.Value
+    distance: int  # |Δ| (ints, money), days (dates), 1 (bool, enum); 0 for a filled-in field
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One part of an unsat core: a rule's definition, an input constraint or a fixed field."""
+
+    kind: Literal["rule", "constraint", "fixed"]
+    id: str
+    clauses: tuple[str, ...] = ()
+    quote: str = ""
+    doc: str = ""
+
+
+CfStatus = Literal["already", "found", "impossible", "unknown"]
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    output: str
+    value: ir.Value
+    status: CfStatus
+    changes: tuple[Change, ...] = ()
+    person: Mapping[str, ir.Value] = field(default_factory=dict)  # the changed person (found)
+    fixed: tuple[str, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    reason: str = ""  # unknown: what the solver said; impossible: a note on the core
+    result: OutputResult | None = None  # the eval backend's result on the changed person
+
+    @property
+    def changed(self) -> tuple[Change, ...]:
+        """The changes that count (fields that had a value)."""
+        return tuple(c for c in self.changes if c.old is not None)
+
+    @property
+    def distance(self) -> int:
+        return sum(c.distance for c in self.changed)
+
+    def to_json(self) -> dict[str, Any]:
+        def js(v: Any) -> Any:
+            return v.isoformat() if isinstance(v, dt.date) else v
+
+        return {
+            "output": self.output,
+            "value": js(self.value),
+            "status": self.status,
+            "changes": [
+                {"field": c.field, "old": js(c.old), "new": js(c.new), "distance": c.distance} for c in self.changes
+            ],
+            "changed_fields": len(self.changed),
+            "distance": self.distance,
+            "fixed": list(self.fixed),
+            "blockers": [
+                {"kind": b.kind, "id": b.id, "clauses": list(b.clauses), **({"doc": b.doc} if b.doc else {})}
+                for b in self.blockers
+            ],
+            "reason": self.reason,
+        }
+
+
+def has_value(r: OutputResult, value: ir.Value, cardinality: str) -> bool:
+    if r.status != "ok":
+        return False
+    return value in r.values if cardinality == "set" else r.values == (value,)
+
+
+def distance(t: ir.Type, old: ir.Value, new: ir.Value) -> int:
+    if isinstance(old, dt.date) and isinstance(new, dt.date):
+        return abs((new - old).days)
+    if isinstance(t, ir.IntT) and isinstance(old, int) and isinstance(new, int):
+        return abs(new - old)
+    return int(old != new)
+
+
+def _abs(x: z3.ArithRef) -> z3.ArithRef:
+    return z3.If(x >= 0, x, -x)
+
+
+def _distance_term(sym: Symbolic, name: str, old: ir.Value) -> z3.ArithRef:
+    t = sym.rs.inputs[name].type
+    v = sym.enc.inputs[name].value
+    if isinstance(v, DateSym):
+        assert isinstance(old, dt.date)
+        return _abs(v.dn() - dates.day_number(old.year, old.month, old.day))
+    if isinstance(t, ir.IntT):
+        assert isinstance(old, int)
+        return _abs(v - old)
+    return z3.If(sym.field_is(name, old), 0, 1)
+
+
+def counterfactual(
+    sym: Symbolic,
+    ev: EvalBackend,
+    person: Person,
+    output: str,
+    value: ir.Value,
+    fix: Sequence[str] = (),
+    timeout_ms: int | None = None,
+    engine: Engine = "search",
+) -> Counterfactual:
+    """The smallest change to `person` that gives `output` the value `value` (see module doc).
+    `engine`: "search" (incremental solver calls, the default) or "optimize" (z3 Optimize);
+    both find the same lexicographic optimum, which may differ only in ties."""
+    rs = sym.rs
+    for f in fix:
+        if f not in rs.inputs:
+            raise InputError("--fix", f"unknown field '{f}'", allowed=", ".join(sorted(rs.inputs)))
+        if f not in person:
+            raise InputError("--fix", f"field '{f}' is missing from the person, so it cannot be kept")
+    card = rs.outputs[output].cardinality
+    fixed = tuple(fix)
+    now = ev.decide(person)[output]
+    if has_value(now, value, card):
+        return Counterfactual(output, value, "already", person=dict(person), fixed=fixed, result=now)
+    sl = sym.slice([output])
+    fields = sym.slice_fields(sl)
+    fix_in = tuple(f for f in fixed if f in sl.inputs)
+    free = [n for n in fields if n in person and n not in fix]
+    hard = [*sym.hard(sl), sym.output_has(output, value), *sym.fixed(person, fix_in)]
+    changed = [z3.Not(sym.field_is(n, person[n])) for n in free]
+    dist = z3.Sum([_distance_term(sym, n, person[n]) for n in free]) if free else z3.IntVal(0)
+    solve = _optimize if engine == "optimize" else _search
+    res, model, why = solve(hard, changed, dist, timeout_ms)
+    if res == z3.unknown:
+        reason = f"no answer within the {timeout_ms} ms limit ({why})" if timeout_ms else why
+        return Counterfactual(output, value, "unknown", fixed=fixed, reason=reason)
+    if res == z3.unsat:
+        return _impossible(sym, sl, person, output, value, fixed, fix_in, timeout_ms)
+    assert model is not None
+    full = {**person, **sym.values(model, fields)}
+    _recheck(ev, sl, full, output, value, card, person, fixed)
+    # Of the missing fields, report only those the value needs: drop each filled-in field while
+    # eval (Kleene, hence valid for every completion) still gives the value without it.
+    new = dict(full)
+    for n in fields:
+        if n not in person:
+            trial = {k: v for k, v in new.items() if k != n}
+            if has_value(ev.decide(trial)[output], value, card):
+                new = trial
+    changes = tuple(
+        Change(n, person.get(n), new[n], distance(rs.inputs[n].type, person[n], new[n]) if n in person else 0)
+        for n in fields
+        if n in new and (n not in person or person[n] != new[n])
+    )
+    result = ev.decide(new)[output]
+    if not has_value(result, value, card):
+        raise ExplanationMismatch(f"counterfactual {output}={value}: eval gives {result} without the other fields")
+    return Counterfactual(output, value, "found", changes, new, fixed, result=result)
+
+
+def _recheck(
+    ev: EvalBackend,
+    sl: Slice,
+    new: Person,
+    output: str,
+    value: ir.Value,
+    card: str,
+    person: Person,
+    fixed: tuple[str, ...],
+) -> None:
+    """The eval backend must agree: the changed person has the value and meets the slice's input
+    constraints (values from eval's trace, the rest computed from the IR), and the fixed fields are unchanged."""
+    got = ev.decide(new)[output]
+    problems = []
+    if not has_value(got, value, card):
+        problems.append(f"eval gives {output} {got.status} {got.values}")
+    broken = broken_constraints(ev, new, sl.constraints)
+    if broken:
+        problems.append(f"eval says the changed person breaks {', '.join(broken)}")
+    if any(new[f] != person[f] for f in fixed):
+        problems.append("a fixed field changed")
+    if problems:
+        raise ExplanationMismatch(f"counterfactual {output}={value}: z3 found {dict(new)}, but " + "; ".join(problems))
+
+
+Engine = Literal["search", "optimize"]
+SMALL_CHANGES = 2  # change counts tried with a bound before one unbounded call
+Solved = tuple[z3.CheckSatResult, z3.ModelRef | None, str]
+
+
+def _optimize(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Solved:
+    """z3 Optimize with two lexicographic objectives: the count of changed fields, then distance."""
+    opt = z3.Optimize()
+    if timeout_ms:
+        opt.set(timeout=timeout_ms)
+    opt.add(*hard)
+    opt.minimize(z3.Sum([z3.If(c, 1, 0) for c in changed]) if changed else z3.IntVal(0))
+    opt.minimize(dist)
+    res = opt.check()
+    return res, opt.model() if res == z3.sat else None, opt.reason_unknown() if res == z3.unknown else ""
+
+
+def _search(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Solved:
+    """The same lexicographic optimum by incremental solver calls: the least k with `at most k
+    fields changed` (every smaller k refuted), then the least distance under that k (galloping
+    up from k, then bisection; the final bound refuted). Every answer is proven, as Optimize's
+    is; on the Shanghai employee slices it is 2-4x faster (bench/explain.py). `timeout_ms`
+    bounds the whole search, not each call."""
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
+    s = z3.Solver()
+    s.add(*hard)
+
+    def check(*extra: z3.BoolRef) -> z3.CheckSatResult:
+        if deadline is not None:
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0:
+                return z3.unknown
+            s.set("timeout", left)
+        return s.check(*extra)
+
+    def reason() -> str:
+        return s.reason_unknown() if deadline is None or time.monotonic() < deadline else "timeout"
+
+    # Fewest changed fields: try 0, 1, 2 first (small changes are the usual answer, and a bound
+    # on the changes makes each call cheaper); beyond that, one unbounded call gives an upper
+    # bound and the remaining counts are tried in order.
+    model: z3.ModelRef | None = None
+    k_hi = 0
+    for k in range(min(SMALL_CHANGES, len(changed)) + 1 if changed else 1):
+        res = check(z3.AtMost(*changed, k)) if changed else check()
+        if res == z3.unknown:
+            return res, None, reason()
+        if res == z3.sat:
+            model, k_hi = s.model(), k
+            break
+    if model is None:
+        if not changed or len(changed) <= SMALL_CHANGES:
+            return z3.unsat, None, ""
+        res = check()
+        if res != z3.sat:
+            return res, None, reason() if res == z3.unknown else ""
+        model = s.model()
+        k_hi = model.eval(z3.Sum([z3.If(c, 1, 0) for c in changed]), model_completion=True).as_long()
+        for k in range(SMALL_CHANGES + 1, k_hi):
+            res = check(z3.AtMost(*changed, k))
+            if res == z3.unknown:
+                return res, None, reason()
+            if res == z3.sat:
+                model, k_hi = s.model(), k
+                break
+    if changed:
+        s.add(z3.AtMost(*changed, k_hi))
+    best = model.eval(dist, model_completion=True).as_long()
+    # Exactly k_hi fields change, each at least 1 away: the distance is >= k_hi. Gallop up from
+    # that bound (the usual answer, found in one call) and bisect once a bound holds.
+    lo, width = k_hi, 1
+    while lo < best:
+        mid = min(lo + width - 1, (lo + best) // 2)
+        res = check(dist <= mid)
+        if res == z3.unknown:
+            return res, None, reason()
+        if res == z3.sat:
+            model = s.model()
+            best = model.eval(dist, model_completion=True).as_long()
+        else:
+            lo, width = mid + 1, width * 2
+    return z3.sat, model, ""
+
+
+def _impossible(
+    sym: Symbolic,
+    sl: Slice,
+    person: Person,
+    output: str,
+    value: ir.Value,
+    fixed: tuple[str, ...],
+    fix_in: tuple[str, ...],
+    timeout_ms: int | None,
+) -> Counterfactual:
+    """No change exists: an irreducible set of rules, constraints and fixed fields that forbid it."""
+    rs, enc = sym.rs, sym.enc
+    s = z3.Solver()
+    if timeout_ms:
+        s.set("timeout", timeout_ms)
+    s.add(*(sym.domain(n) for n in sym.slice_fields(sl)), sym.output_has(output, value))
+    named: dict[str, tuple[z3.BoolRef, Blocker]] = {}
+
+    def assume(key: str, formula: z3.BoolRef, blocker: Blocker) -> None:
+        p = z3.Bool(f"assume!{key}")
+        s.add(z3.Implies(p, formula))
+        named[str(p)] = (p, blocker)
+
+    for r in rs.rules:
+        if r.id in sl.rules:
+            assume(f"rule!{r.id}", enc.guards[r.id], Blocker("rule", r.id, r.cites, r.quote))
+    for c in rs.constraints:
+        if c.id in sl.constraints:
+            assume(f"constraint!{c.id}", enc.constraints[c.id], Blocker("constraint", c.id, doc=c.doc))
+    for f in fix_in:
+        assume(f"fixed!{f}", sym.field_is(f, person[f]), Blocker("fixed", f))
+    res = s.check(*(p for p, _ in named.values()))
+    if res == z3.sat:
+        raise ExplanationMismatch(f"counterfactual {output}={value}: Optimize said unsat, the core solver sat")
+    if res == z3.unknown:
+        return Counterfactual(output, value, "impossible", fixed=fixed, reason=f"no core: {s.reason_unknown()}")
+    core = [c for c in s.unsat_core() if str(c) in named]
+    # Deletion: drop each literal whose absence keeps the problem unsat (an irreducible core).
+    i = 0
+    while i < len(core):
+        trial = core[:i] + core[i + 1 :]
+        got = s.check(*trial)
+        if got == z3.unsat:
+            smaller = [c for c in s.unsat_core() if str(c) in named]
+            core = smaller if len(smaller) < len(trial) else trial
+        else:
+            i += 1
+    order = {k: n for n, k in enumerate(named)}
+    blockers = tuple(named[str(c)][1] for c in sorted(core, key=lambda c: order[str(c)]))
+    if not blockers:  # unsat without any rule's condition: no rule's `then` can be this value
+        rules = rs.rules_for(output)
+        blockers = tuple(Blocker("rule", r.id, r.cites, r.quote) for r in rules)
+        return Counterfactual(output, value, "impossible", fixed=fixed, blockers=blockers, reason=NO_RULE_GIVES)
+    return Counterfactual(output, value, "impossible", fixed=fixed, blockers=blockers)
+
+
+NO_RULE_GIVES = "no_rule_gives"  # reason: whatever applies, none of the output's rules gives the value
+
+
+# ---------------------------------------------------------------- rendering
+
+_CF_WORDS: Mapping[str, tuple[str, str]] = {
+    "head": ("counterfactual", "反事实"),
+    "already": ("already so: no change needed", "已经如此，无需改变"),
+    "found": ("smallest change", "最小改变"),
+    "fields": ("field(s)", "项"),
+    "distance": ("distance", "距离"),
+    "missing": ("(missing)", "（缺失）"),
+    "filled": ("missing; one value that works", "缺失，可取值之一"),
+    "days": ("days", "天"),
+    "fixed": ("kept unchanged", "保持不变"),
+    "checked": ("re-checked with eval; with the change", "已用 eval 复核；改变后"),
+    "impossible": (
+        "no change of the person gives this value (within the domains and input constraints)",
+        "在输入取值范围和约束内，任何改变都不能得到该值",
+    ),
+    "forbid": ("forbidden by (an irreducible unsat core)", "以下规则/约束共同排除了该值（不可约的不可满足核）"),
+    "no_rule_gives": (
+        "none of the rules that give this output can give this value",
+        "给出该结果的规则均不能给出该值",
+    ),
+    "constraint": ("input constraint", "输入约束"),
+    "fixed_field": ("fixed field", "固定字段"),
+    "rule_def": ("rule", "规则"),
+    "unknown": ("unknown: the solver gave up", "未知：求解器未能在时限内回答"),
+}
+
+
+def _w(key: str, lang: Lang) -> str:
+    en, zh = _CF_WORDS[key]
+    return zh if lang == "zh" else en
+
+
+def steps(
+    cf: Counterfactual,
+    rs: ir.RuleSet,
+    ev: EvalBackend | None = None,
+    lang: Lang = "en",
+    source: ir.RuleSet | None = None,
+) -> Step:
+    """The counterfactual as an explanation tree (rendered like derivations); with `ev`, the
+    derivation of the output for the changed person, as eval re-checked it."""
+    words = Words(rs, lang, source)
+    o = rs.outputs[cf.output]
+    head = f"{_w('head', lang)}: {words.label(cf.output)} = {words.show(cf.value, o.type)}"
+    kids: list[Step] = []
+    if cf.status == "already":
+        kids.append(Step("note", _w("already", lang)))
+    elif cf.status == "found":
+        sep = "" if lang == "zh" else " "
+        summary = (
+            f"{_w('found', lang)}: {len(cf.changed)}{sep}{_w('fields', lang)}, {_w('distance', lang)} {cf.distance}"
+        )
+        changes = []
+        for c in cf.changes:
+            t = rs.inputs[c.field].type
+            old = _w("missing", lang) if c.old is None else words.show(c.old, t)
+            title = f"{words.label(c.field)}: {old} → {words.show(c.new, t)}"
+            if c.old is None:
+                title += f" ({_w('filled', lang)})"
+            elif isinstance(c.old, dt.date):
+                title += f" (Δ {c.distance} {_w('days', lang)})"
+            elif isinstance(t, ir.IntT):
+                title += f" (Δ {c.distance})"
+            changes.append(Step("change", title))
+        kids.append(Step("note", summary, children=tuple(changes)))
+        if ev is not None:
+            decision, trace = ev.decide_traced(cf.person)
+            derivation = Explainer(rs, decision, trace, lang, source).output(cf.output)
+            kids.append(Step("note", _w("checked", lang), True, children=(derivation,)))
+    elif cf.status == "impossible":
+        blockers = []
+        for b in cf.blockers:
+            if b.kind == "rule":
+                blockers.append(Step("rule", f"{_w('rule_def', lang)} {b.id}", clauses=b.clauses, quote=b.quote))
+            elif b.kind == "constraint":
+                title = f"{_w('constraint', lang)} {b.id}" + (f": {b.doc}" if b.doc else "")
+                blockers.append(Step("note", title))
+            else:
+                blockers.append(Step("field", f"{_w('fixed_field', lang)} {words.label(b.id)}"))
+        kids.append(Step("note", _w("impossible", lang), False))
+        if blockers:
+            why = _w("no_rule_gives" if cf.reason == NO_RULE_GIVES else "forbid", lang)
+            kids.append(Step("note", why, children=tuple(blockers)))
+        if cf.reason and cf.reason != NO_RULE_GIVES:
+            kids.append(Step("note", cf.reason))
+    else:
+        kids.append(Step("note", f"{_w('unknown', lang)} ({cf.reason})", unknown=True))
+    if cf.fixed:
+        kids.append(Step("note", f"{_w('fixed', lang)}: {', '.join(words.label(f) for f in cf.fixed)}"))
+    holds = {"already": True, "found": True, "impossible": False, "unknown": None}[cf.status]
+    return Step("output", head, holds, children=tuple(kids), unknown=cf.status == "unknown")

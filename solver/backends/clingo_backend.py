@@ -1,0 +1,880 @@
+"""The clingo backend: the IR translated once to one ASP program; clingo's grounder decides persons.
+
+Every expression becomes rules deriving, for each person K, its value `v<N>(K,Value)` or, when it
+can be unknown, its causes `unk<N>(K,Cause)` (a cause is `miss("input")` or a reason term).
+Kleene logic, rule applicability (`valid`, `unless`), output aggregation and the calendar
+builtins are ASP rules; Python only hands in the persons as typed facts (clorm) and reads the
+typed result atoms `ostat/oval/orule/ocause` back.
+
+Values: bools are the constants true/false, ints numbers, enum values strings, and dates
+`d(Year,Month,Day,DayNumber)` with the day number computed by clingo arithmetic as in
+solver.dates.day_number. Each node has its own predicate names: gringo's cost grows with the
+statements that share a predicate, and two-valued bools are single atoms `t<N>(K)`, so that the
+program has few statements (gringo spends ~20 µs per statement and grounding).
+
+The program is stratified and non-recursive, so grounding alone computes its unique model: no
+solve call is needed, and a grounding observer collects the shown atoms. The part `complete` is
+for persons with every input; `partial` also propagates missing inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import clingo
+import clingo.ast
+import clingo.backend
+from clorm import ConstantStr, Predicate, Raw, unify
+
+from solver import ir
+from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
+
+# ---------------------------------------------------------------- the typed boundary
+
+
+class InBool(Predicate, name="in_bool"):
+    """A bool input of person k (the constant true or false)."""
+
+    k: int
+    name: str
+    value: ConstantStr
+
+
+class InInt(Predicate, name="in_int"):
+    """An int or money input of person k."""
+
+    k: int
+    name: str
+    value: int
+
+
+class InEnum(Predicate, name="in_enum"):
+    """An enum input of person k (a string)."""
+
+    k: int
+    name: str
+    value: str
+
+
+class InDate(Predicate, name="in_date"):
+    """A date input of person k as year, month, day (ASP adds the day number)."""
+
+    k: int
+    name: str
+    year: int
+    month: int
+    day: int
+
+
+class PersonId(Predicate, name="person"):
+    """A person being decided (a batch numbers its persons)."""
+
+    k: int
+
+
+class OStat(Predicate, name="ostat"):
+    """The status of an output (ok, none, gap, conflict, unknown)."""
+
+    k: int
+    output: str
+    status: ConstantStr
+
+
+class OVal(Predicate, name="oval"):
+    """One value of an output (a symbol, decoded by the output's type)."""
+
+    k: int
+    output: str
+    value: Raw
+
+
+class ORule(Predicate, name="orule"):
+    """A rule that applied to an output."""
+
+    k: int
+    output: str
+    rule: str
+
+
+class OCause(Predicate, name="ocause"):
+    """A cause of an output being unknown: miss(Input) or a reason term."""
+
+    k: int
+    output: str
+    cause: Raw
+
+
+_RESULTS = [OStat, OVal, ORule, OCause]
+
+
+def _fact(pred: Callable[..., Predicate], *args: object) -> clingo.Symbol:
+    """A typed fact as a clingo symbol (clorm checks the field types)."""
+    return pred(*args).raw
+
+
+# ---------------------------------------------------------------- the program text
+
+# Month m: length in a common year, days before it in a common year, is February, after February.
+_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+
+
+def _leap(y: str) -> str:
+    """1 in a leap year, else 0 (years 1901..2099: y % 4 == 0); y\\4 is 0..3 for y >= 0."""
+    return f"(1-({y}\\4+3)/4)"
+
+
+def _day_number(y: str, m: str, d: str, tag: str) -> tuple[list[str], str]:
+    """Body literals and term for solver.dates.day_number(y, m, d). (y-1969)//4 is written
+    (y-1)/4-492 so that clingo's truncating division never sees a negative operand (y >= 1)."""
+    c, a = f"C{tag}", f"A{tag}"
+    return [f"month({m},_,{c},_,{a})"], _day_number_term(y, c, a, d)
+
+
+def _day_number_term(y: str, before: str, after_february: str, d: str) -> str:
+    return f"365*({y}-1970)+({y}-1)/4-492+{before}+{after_february}*{_leap(y)}+{d}-1"
+
+
+def _month_length(y: str, m: str, out: str, tag: str) -> list[str]:
+    """Body literals binding `out` to the number of days of month m of year y."""
+    return [f"month({m},L{tag},_,F{tag},_)", f"{out}=L{tag}+F{tag}*{_leap(y)}"]
+
+
+def _floor_mod(x: str, c: str) -> str:
+    """Python's x % c from clingo's remainder, which takes the sign of x."""
+    return f"(({x}\\{c})+{c})\\{c}"
+
+
+def _floor_div(x: str, c: str) -> str:
+    """Python's x // c: x minus its floor remainder is a multiple of c, so truncation is exact."""
+    return f"(({x})-{_floor_mod(x, c)})/{c}"
+
+
+def _q(s: str) -> str:
+    """An ASP string literal."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _const_date(d: dt.date) -> str:
+    """A date constant for facts and heads: d(Y,M,D,N) with N the same ASP arithmetic, the
+    month table's entries filled in."""
+    n = _day_number_term(str(d.year), str(_BEFORE[d.month - 1]), str(int(d.month > 2)), str(d.day))
+    return f"d({d.year},{d.month},{d.day},{n})"
+
+
+def _const(value: ir.Value) -> str:
+    """A constant as an ASP term: true/false, a number, a string or a date term."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _q(value)
+    return _const_date(value)
+
+
+def _dpat(y: str = "_", m: str = "_", d: str = "_", n: str = "_") -> str:
+    return f"d({y},{m},{d},{n})"
+
+
+_BASE = "\n".join(
+    [
+        "% month(M, CommonLength, DaysBefore, IsFebruary, AfterFebruary)",
+        *(
+            f"month({m},{n},{b},{int(m == 2)},{int(m > 2)})."
+            for m, n, b in zip(range(1, 13), _LENGTHS, _BEFORE, strict=True)
+        ),
+        "pkey(P,K) :- prow(P,K,_).",
+        "% constant dates used in rules, with their day numbers",
+        "dn(Y,M,D,N) :- cdate(Y,M,D), month(M,_,C,_,A), N={}.".format(_day_number_term("Y", "C", "A", "D")),
+        "% the persons: typed facts from the context function @person()",
+        "person(K) :- person(K) = @person().",
+        *(f"{p}(K,N,V) :- {p}(K,N,V) = @person()." for p in ("in_bool", "in_int", "in_enum")),
+        "in_date(K,N,Y,M,D) :- in_date(K,N,Y,M,D) = @person().",
+        *(f"given(K,N) :- {p}(K,N,_)." for p in ("in_bool", "in_int", "in_enum")),
+        "given(K,N) :- in_date(K,N,_,_,_).",
+        "#defined prow/3. #defined inset/2. #defined person/1. #defined cdate/3.",
+        "#defined in_bool/3. #defined in_int/3. #defined in_enum/3. #defined in_date/5.",
+        "#defined ostat/3. #defined oval/3. #defined orule/3. #defined ocause/3.",
+        "#show ostat/3. #show oval/3. #show orule/3. #show ocause/3.",
+    ]
+)
+
+# A body literal that binds the person K (rules without one get person(K)).
+_BINDS_K = re.compile(r"[a-z]\w*\(K[,)]")
+
+
+# ---------------------------------------------------------------- translation
+
+
+@dataclass(frozen=True)
+class _H:
+    """How a parent reads a sub-expression, chosen so that gringo gets few statements:
+    a constant term folded into the parent's rules, an input fact read directly, a node with
+    atoms v<N>(K,Value) (and unk<N>(K,Cause) when it can be unknown), or a two-valued bool
+    read from one atom (true iff it holds). `neg` inverts a bool; `mu`: can be unknown."""
+
+    node: int = -1
+    const: str = ""
+    inp: str = ""  # quoted input name, read from pred(K,Name,Value)
+    pred: str = ""
+    atom: str = ""
+    neg: bool = False
+    mu: bool = False
+    ymd: tuple[int, int, int] | None = None  # a date constant's parts (its day number via dn/4)
+
+
+_TRUE, _FALSE = _H(const="true"), _H(const="false")
+_IMPOSSIBLE = "#false"
+
+
+@dataclass
+class _Translator:
+    """Translates one resolved rule set to the rules of one part (complete or partial persons).
+    Structurally equal sub-expressions share one node, so each is grounded once per person."""
+
+    rs: ir.RuleSet
+    partial: bool
+    counter: list[int]  # shared by both parts so node ids (and base facts keyed by them) are unique
+    base: list[str]
+    lines: list[str] = field(default_factory=list)
+    memo: dict[object, _H] = field(default_factory=dict)
+    out_mu: dict[str, bool] = field(default_factory=dict)
+    out_fails: dict[str, bool] = field(default_factory=dict)
+    fresh: list[int] = field(default_factory=lambda: [0])
+
+    # -- reading handles
+
+    def new(self, mu: bool, what: str) -> _H:
+        n = self.counter[0]
+        self.counter[0] += 1
+        self.lines.append(f"% {n}: {what}")
+        return _H(node=n, mu=mu)
+
+    def atom(self, what: str) -> tuple[int, str]:
+        """A fresh two-valued bool atom t<N>(K)."""
+        n = self.counter[0]
+        self.counter[0] += 1
+        self.lines.append(f"% {n}: {what}")
+        return n, f"t{n}(K)"
+
+    def emit(self, head: str, *body: str) -> None:
+        if _IMPOSSIBLE in body:
+            return
+        if not any(_BINDS_K.match(b) for b in body):
+            body = ("person(K)", *body)
+        self.lines.append(f"{head} :- {', '.join(body)}.")
+
+    def var(self, stem: str) -> str:
+        self.fresh[0] += 1
+        return f"{stem}{self.fresh[0]}"
+
+    def val(self, h: _H, pat: str) -> list[str]:
+        """Literals that hold when h is known with a value matching pat."""
+        if h.ymd:
+            y, m, d = h.ymd
+            n = self.var("Nc")
+            return [f"dn({y},{m},{d},{n})", f"{pat}=d({y},{m},{d},{n})"]
+        if h.const:
+            return [f"{pat}={h.const}"]
+        if h.inp:
+            return [f"{h.pred}(K,{h.inp},{pat})"]
+        if h.atom or h.neg:
+            h = self.two_valued(h)
+        return [f"v{h.node}(K,{pat})"]
+
+    def truth(self, h: _H, t: bool) -> list[str]:
+        """Literals that hold when bool h is known to be t."""
+        t = t != h.neg
+        if h.const:
+            return [] if h.const == ("true" if t else "false") else [_IMPOSSIBLE]
+        if h.atom:
+            return [h.atom] if t else [f"not {h.atom}"]
+        word = "true" if t else "false"
+        return [f"{h.pred}(K,{h.inp},{word})"] if h.inp else [f"v{h.node}(K,{word})"]
+
+    def unk(self, h: _H, w: str) -> list[str]:
+        """Literals that hold when h is unknown with cause w (only for h.mu)."""
+        if h.inp:
+            return [f"not given(K,{h.inp})", f"{w}=miss({h.inp})"]
+        return [f"unk{h.node}(K,{w})"]
+
+    def day(self, h: _H, var: str) -> list[str]:
+        """Literals binding var to date h's day number."""
+        if h.ymd:
+            y, m, d = h.ymd
+            return [f"dn({y},{m},{d},{var})"]
+        return [f"v{h.node}(K,{_dpat(n=var)})"]
+
+    def two_valued(self, h: _H) -> _H:
+        """A node with atoms v<N>(K,true|false) for a bool read some other way."""
+        key = ("node", h)
+        if key not in self.memo:
+            n = self.new(h.mu, "bool value")
+            self.emit(f"v{n.node}(K,true)", *self.truth(h, True))
+            self.emit(f"v{n.node}(K,false)", *self.truth(h, False))
+            self.inherit(n, [h])
+            self.memo[key] = n
+        return self.memo[key]
+
+    def negate(self, h: _H) -> _H:
+        """Kleene not: the same handle with truth inverted (unknown stays unknown)."""
+        if h.const:
+            return _FALSE if h.const == "true" else _TRUE
+        return replace(h, neg=not h.neg)
+
+    def inherit(self, n: _H, children: Iterable[_H], *cond: str) -> None:
+        """Unknown operands make n unknown with their causes (under cond)."""
+        for c in dict.fromkeys(replace(c, neg=False) for c in children if c.mu):
+            self.emit(f"unk{n.node}(K,W)", *self.unk(c, "W"), *cond)
+
+    # -- expressions
+
+    def expr(self, e: ir.Expr) -> _H:
+        if e not in self.memo:
+            self.memo[e] = self._expr(e)
+        return self.memo[e]
+
+    def _expr(self, e: ir.Expr) -> _H:
+        match e:
+            case ir.Const(value=value):
+                if isinstance(value, dt.date):
+                    self.base.append(f"cdate({value.year},{value.month},{value.day}).")
+                    return _H(const=_const(value), ymd=(value.year, value.month, value.day))
+                return _H(const=_const(value))
+            case ir.Ref(kind="definition", name=name):
+                return self.expr(self.rs.definitions[name].expr)
+            case ir.Ref(kind="input", name=name):
+                return self.input(name)
+            case ir.Ref(kind="output", name=name):
+                return self.output_ref(name)
+            case ir.Ref(kind="option", name=name):
+                raise ValueError(f"option {name} is not resolved; run solver.passes.options.resolve first")
+            case ir.Unary(op="not", arg=a):
+                return self.negate(self.expr(a))
+            case ir.Unary(op="neg", arg=a):
+                return self.strict([self.expr(a)], "-X0")
+            case ir.Binary(op="and" | "or", left=a, right=b):
+                return self.kleene(e.op, [self.expr(x) for x in self.flatten(e.op, e)])
+            case ir.Binary(op=op, left=a, right=b):
+                return self.binary(op, self.expr(a), self.expr(b), a.type)
+            case ir.In(item=item, choices=choices):
+                return self.member(self.expr(item), [self.expr(c) for c in choices])
+            case ir.Has(output=o, value=value):
+                return self.has(o, value)
+            case ir.Ite(cond=cond, then=then, other=other):
+                return self.ite(self.expr(cond), self.expr(then), self.expr(other))
+            case ir.Call(fn=fn, args=args):
+                return self.call(fn, [self.expr(a) for a in args], args[0].type if args else ir.BOOL)
+            case ir.Lookup(param=p, keys=keys):
+                return self.lookup(p, [self.expr(k) for k in keys])
+        raise TypeError(f"cannot translate {e!r}")  # pragma: no cover
+
+    @staticmethod
+    def flatten(op: str, e: ir.Expr) -> list[ir.Expr]:
+        """Operands of a chain of one Kleene operator (associative, causes are unions)."""
+        if isinstance(e, ir.Binary) and e.op == op:
+            return _Translator.flatten(op, e.left) + _Translator.flatten(op, e.right)
+        return [e]
+
+    def input(self, name: str) -> _H:
+        """Bool, int and enum inputs are read from their facts; a date gets a node that adds
+        its day number."""
+        t, q, mu = self.rs.inputs[name].type, _q(name), self.partial
+        if not isinstance(t, ir.DateT):
+            pred = "in_bool" if isinstance(t, ir.BoolT) else "in_int" if isinstance(t, ir.IntT) else "in_enum"
+            return _H(inp=q, pred=pred, mu=mu)
+        n = self.new(mu, f"input {name}")
+        lits, num = _day_number("Y", "M", "D", "0")
+        self.emit(f"v{n.node}(K,d(Y,M,D,N))", f"in_date(K,{q},Y,M,D)", *lits, f"N={num}")
+        if mu:
+            self.emit(f"unk{n.node}(K,miss({q}))", f"not given(K,{q})")
+        return n
+
+    def strict(self, args: list[_H], term: str, *extra: str, pats: Sequence[str] = ()) -> _H:
+        """An operator on known operands (X0, X1, ... or the given patterns); unknown otherwise."""
+        n = self.new(any(a.mu for a in args), "operator")
+        body = [lit for i, a in enumerate(args) for lit in self.val(a, pats[i] if pats else f"X{i}")]
+        self.emit(f"v{n.node}(K,{term})", *body, *extra)
+        self.inherit(n, args)
+        return n
+
+    def test(self, args: list[_H], body: list[str], otherwise: list[str], what: str) -> _H:
+        """A bool that holds when `body` does: one atom if no operand can be unknown, else a
+        node that is false when `otherwise` holds and unknown with its operands' causes."""
+        if not any(a.mu for a in args):
+            _, atom = self.atom(what)
+            self.emit(atom, *body)
+            return _H(atom=atom)
+        n = self.new(True, what)
+        self.emit(f"v{n.node}(K,true)", *body)
+        self.emit(f"v{n.node}(K,false)", *otherwise)
+        self.inherit(n, args)
+        return n
+
+    def kleene(self, op: str, parts: Sequence[_H]) -> _H:
+        """Kleene and/or: decided by any dominating operand, else unknown with the causes of the
+        unknown operands. Without unknown operands, `and` is one atom and `or` a negated one."""
+        dom = op == "or"  # the truth value that decides
+        kept: list[_H] = []
+        for p in dict.fromkeys(parts):
+            if p.const:
+                if (p.const == "true") == dom:
+                    return _TRUE if dom else _FALSE
+                continue
+            kept.append(p)
+        if not kept:
+            return _FALSE if dom else _TRUE
+        if len(kept) == 1:
+            return kept[0]
+        key = (op, tuple(kept))
+        if key in self.memo:
+            return self.memo[key]
+        if not any(p.mu for p in kept):
+            _, atom = self.atom(op)
+            self.emit(atom, *(lit for p in kept for lit in self.truth(p, not dom)))
+            h = _H(atom=atom, neg=dom)
+        else:
+            h = self.new(True, op)
+            d, o = ("true", "false") if dom else ("false", "true")
+            self.emit(f"v{h.node}(K,{o})", *(lit for p in kept for lit in self.truth(p, not dom)))
+            for p in kept:
+                self.emit(f"v{h.node}(K,{d})", *self.truth(p, dom))
+            self.inherit(h, kept, f"not v{h.node}(K,{d})")
+        self.memo[key] = h
+        return h
+
+    def binary(self, op: str, a: _H, b: _H, t: ir.Type) -> _H:
+        if op in ("==", "!="):
+            return self.equal(a, b, t) if op == "==" else self.negate(self.equal(a, b, t))
+        if op in ("<", "<=", ">", ">="):
+            neg = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+            read = self.day if isinstance(t, ir.DateT) else self.val
+            body = [*read(a, "X"), *read(b, "Y")]
+            return self.test([a, b], [*body, f"X{op}Y"], [*body, f"X{neg}Y"], op)
+        if isinstance(t, ir.DateT):
+            raise TypeError(f"'{op}' on dates is not part of the language")
+        term = {"+": "X0+X1", "-": "X0-X1", "*": "X0*X1", "//": _floor_div("X0", "X1"), "%": _floor_mod("X0", "X1")}
+        return self.strict([a, b], term[op])
+
+    def equal(self, a: _H, b: _H, t: ir.Type) -> _H:
+        """a == b. Constants are ASP terms, so equal constants are equal strings; x == 'c' on a
+        fact or node that cannot be unknown is the atom of that value itself."""
+        if a.const and b.const:
+            return _TRUE if a.const == b.const else _FALSE
+        if a.const:
+            a, b = b, a
+        if b.const and isinstance(t, ir.BoolT):
+            return a if b.const == "true" else self.negate(a)
+        if b.const and not a.mu and not isinstance(t, ir.DateT) and (a.inp or (a.node >= 0 and not a.neg)):
+            return _H(atom=self.val(a, b.const)[0])
+        same, other = [*self.val(a, "X"), *self.val(b, "X")], [*self.val(a, "X"), *self.val(b, "Y"), "X!=Y"]
+        return self.test([a, b], same, other, "==")
+
+    def member(self, item: _H, choices: list[_H]) -> _H:
+        """x in [c...]: true when a known choice equals x; else unknown when some choice is
+        unknown (with those causes), false otherwise; x unknown gives x's causes only."""
+        if item.const:
+            item = self.strict([item], "X0")
+        consts = [c.const for c in choices if c.const]
+        nodes = [c for c in choices if not c.const]
+        if not any(c.mu for c in [item, *choices]):
+            n, atom = self.atom("in")
+            if consts:
+                self.base.append(f"inset({n},({';'.join(consts)})).")
+                self.emit(atom, *self.val(item, "X"), f"inset({n},X)")
+            for c in nodes:
+                self.emit(atom, *self.val(item, "X"), *self.val(c, "X"))
+            return _H(atom=atom)
+        h = self.new(True, "in")
+        if consts:
+            self.base.append(f"inset({h.node},({';'.join(consts)})).")
+            self.emit(f"v{h.node}(K,true)", *self.val(item, "X"), f"inset({h.node},X)")
+        for c in nodes:
+            self.emit(f"v{h.node}(K,true)", *self.val(item, "X"), *self.val(c, "X"))
+        known = [*self.val(item, "X"), f"not v{h.node}(K,true)"]
+        unknown = [c for c in choices if c.mu]
+        for c in unknown:
+            self.emit(f"uc{h.node}(K)", *self.unk(c, "W"))
+            self.emit(f"unk{h.node}(K,W)", *known, *self.unk(c, "W"))
+        self.emit(f"v{h.node}(K,false)", *known, *([f"not uc{h.node}(K)"] if unknown else []))
+        self.inherit(h, [item])
+        return h
+
+    def ite(self, c: _H, a: _H, b: _H) -> _H:
+        if c.const:
+            return a if c.const == "true" else b
+        n = self.new(c.mu or a.mu or b.mu, "if")
+        for branch, t in ((a, True), (b, False)):
+            self.emit(f"v{n.node}(K,X)", *self.truth(c, t), *self.val(branch, "X"))
+            self.inherit(n, [branch], *self.truth(c, t))
+        self.inherit(n, [c])
+        return n
+
+    def call(self, fn: str, a: list[_H], t: ir.Type) -> _H:
+        """The builtins of solver.dates in clingo integer arithmetic; dates are built as
+        d(Y,M,D,N) with N from the month table."""
+        lits, num = _day_number("Y", "M", "D", "9")
+        date = ("d(Y,M,D,N)", *lits, f"N={num}")  # head term and the literals it needs
+        match fn:
+            case "year" | "month" | "day":
+                pat = {"year": _dpat(y="X"), "month": _dpat(m="X"), "day": _dpat(d="X")}[fn]
+                return self.strict(a, "X", pats=[pat])
+            case "date":
+                # the month clamped to 1..12, then the day to 1..length; min(p,q) = (p+q-|p-q|)/2
+                return self.strict(a, date[0], "M1=(X1+12-|X1-12|)/2", "M=(M1+1+|M1-1|)/2",
+                                   *_month_length("X0", "M", "L", "1"), "D1=(X2+L-|X2-L|)/2",
+                                   "D=(D1+1+|D1-1|)/2", "Y=X0", *date[1:])  # fmt: skip
+            case "age_at":
+                n = self.new(a[0].mu or a[1].mu, "age_at")
+                body = [*self.val(a[0], _dpat("Y0", "M0", "D0")), *self.val(a[1], _dpat("Y1", "M1", "D1"))]
+                self.emit(f"v{n.node}(K,Y1-Y0-1)", *body, "100*M1+D1<100*M0+D0")
+                self.emit(f"v{n.node}(K,Y1-Y0)", *body, "100*M1+D1>=100*M0+D0")
+                self.inherit(n, a)
+                return n
+            case "year_end_age":
+                return self.strict(a, "X1-Y0", pats=[_dpat(y="Y0"), "X1"])
+            case "month_index":
+                return self.strict(a, "12*Y0+M0-1", pats=[_dpat("Y0", "M0")])
+            case "first_of_next_month":
+                return self.strict(a, date[0], "Y=Y0+M0/12", "M=M0\\12+1", "D=1", *date[1:],
+                                   pats=[_dpat("Y0", "M0")])  # fmt: skip
+            case "add_months":
+                n = self.new(any(x.mu for x in a), "add_months")
+                body = [
+                    *self.val(a[0], _dpat("Y0", "M0", "D0")), *self.val(a[1], "Nm"), "T=12*Y0+M0-1+Nm",
+                    f"Y1={_floor_div('T', '12')}", f"M1={_floor_mod('T', '12')}+1",
+                    *_month_length("Y1", "M1", "L", "1"),
+                ]  # fmt: skip
+                head = f"v{n.node}(K,d(Y,M,D,N))"
+                # strict in the rule too: a day that exists still needs a known rule
+                self.emit(head, *body, "D0<=L", *self.val(a[2], "R"), "Y=Y1", "M=M1", "D=D0", *date[1:])
+                self.emit(head, *body, "D0>L", *self.val(a[2], '"clamp"'), "Y=Y1", "M=M1", "D=L", *date[1:])
+                self.emit(head, *body, "D0>L", *self.val(a[2], "R"), 'R!="clamp"',
+                          "Y=Y1+M1/12", "M=M1\\12+1", "D=1", *date[1:])  # fmt: skip
+                self.inherit(n, a)
+                return n
+            case "days_between":
+                n = self.new(a[0].mu or a[1].mu, "days_between")
+                self.emit(f"v{n.node}(K,Y-X)", *self.day(a[0], "X"), *self.day(a[1], "Y"))
+                self.inherit(n, a)
+                return n
+            case "min" | "max":
+                n = self.new(a[0].mu or a[1].mu, fn)
+                le, gt = ("<=", ">") if fn == "min" else (">=", "<")
+                p, q = ("X", "Y")
+                if isinstance(t, ir.DateT):
+                    p, q = _dpat("Y0", "M0", "D0", "X"), _dpat("Y1", "M1", "D1", "Y")
+                body = [*self.val(a[0], p), *self.val(a[1], q)]
+                self.emit(f"v{n.node}(K,{p})", *body, f"X{le}Y")
+                self.emit(f"v{n.node}(K,{q})", *body, f"X{gt}Y")
+                self.inherit(n, a)
+                return n
+        raise TypeError(f"unknown builtin {fn}")  # pragma: no cover
+
+    def lookup(self, param: str, keys: list[_H]) -> _H:
+        """A parameter row; known keys without a row make it unknown with a reason."""
+        n = self.new(True, f"{param}[...]")
+        body = [lit for i, k in enumerate(keys) for lit in self.val(k, f"K{i}")]
+        key, qp = "(" + "".join(f"K{i}," for i in range(len(keys))) + ")", _q(param)
+        self.emit(f"v{n.node}(K,V)", *body, f"prow({qp},{key},V)")
+        self.emit(f"unk{n.node}(K,noparam({qp},{key}))", *body, f"not pkey({qp},{key})")
+        self.inherit(n, keys)
+        return n
+
+    # -- outputs and rules
+
+    def output_ref(self, name: str) -> _H:
+        """An exactly_one output in an expression: its value when ok, else unknown."""
+        key = ("output", name)
+        if key not in self.memo:
+            self.output(name)
+            fails, qo = self.out_fails[name], _q(name)
+            n = self.new(fails, f"output {name}")
+            self.emit(f"v{n.node}(K,X)", f"ostat(K,{qo},ok)", f"oval(K,{qo},X)")
+            if fails:
+                self.emit(f"unk{n.node}(K,W)", f"ocause(K,{qo},W)")
+                self.emit(f"unk{n.node}(K,novalue({qo}))", f"ostat(K,{qo},gap)")
+                self.emit(f"unk{n.node}(K,conflict({qo}))", f"ostat(K,{qo},conflict)")
+            self.memo[key] = n
+        return self.memo[key]
+
+    def has(self, name: str, value: str) -> _H:
+        """'v' in a set output: membership when the set is known."""
+        self.output(name)
+        qo, qv = _q(name), _q(value)
+        if not self.out_mu[name]:
+            return _H(atom=f"oval(K,{qo},{qv})")
+        n = self.new(True, f"{value} in {name}")
+        self.emit(f"v{n.node}(K,true)", f"oval(K,{qo},{qv})")
+        self.emit(f"v{n.node}(K,false)", f"ostat(K,{qo},ok)", f"not oval(K,{qo},{qv})")
+        self.emit(f"unk{n.node}(K,W)", f"ocause(K,{qo},W)")
+        return n
+
+    def applies(self, rule_id: str) -> _H:
+        """A rule applies when `when` and `valid` hold and no exception applies (Kleene)."""
+        key = ("rule", rule_id)
+        if key not in self.memo:
+            r = self.rs.rule(rule_id)
+            parts = [self.expr(x) for x in self.flatten("and", r.when)]
+            if r.valid:
+                on = ir.Ref(r.valid.on, "input", self.rs.inputs[r.valid.on].type)
+                if r.valid.lo is not None:
+                    parts.append(self.expr(ir.Binary(">=", on, ir.Const(r.valid.lo, on.type), ir.BOOL)))
+                if r.valid.hi is not None:
+                    parts.append(self.expr(ir.Binary("<=", on, ir.Const(r.valid.hi, on.type), ir.BOOL)))
+            parts += [self.negate(self.applies(u)) for u in r.unless]
+            self.memo[key] = self.kleene("and", parts)
+        return self.memo[key]
+
+    def output(self, name: str) -> None:
+        """An output's status, values, rules and causes, as solver/backends/base.py documents:
+        unknown if a rule's applicability or an applying rule's value is; else the values of the
+        applying rules (two or more distinct: conflict); none applying: default, gap or none."""
+        if name in self.out_mu:
+            return
+        decl, o, qo = self.rs.outputs[name], f"o{list(self.rs.outputs).index(name)}_", _q(name)
+        targets = [(r.id, self.applies(r.id), self.expr(dict(r.then)[name])) for r in self.rs.rules_for(name)]
+        targets = [(rid, a, x) for rid, a, x in targets if a.const != "false"]
+        default = self.expr(decl.default) if decl.default is not None else None
+        rules_mu = any(a.mu or x.mu for _, a, x in targets)
+        single = decl.cardinality != "set"
+        conflicts = single and len({x.const or f"node{x}" for _, _, x in targets}) > 1
+        self.out_mu[name] = rules_mu or bool(default and default.mu)
+        self.out_fails[name] = self.out_mu[name] or conflicts or (default is None and single)
+        self.lines.append(f"% output {name} ({decl.cardinality})")
+        for rid, a, x in targets:
+            if x.const:
+                self.emit(f"{o}app(K,{_q(rid)},{x.const})", *self.truth(a, True))
+            else:
+                self.emit(f"{o}app(K,{_q(rid)},X)", *self.truth(a, True), *self.val(x, "X"))
+            if a.mu:
+                self.emit(f"{o}rc(K,W)", *self.unk(a, "W"))
+            if x.mu:
+                self.emit(f"{o}rc(K,W)", *self.truth(a, True), *self.unk(x, "W"))
+        known = [f"not {o}unk(K)"] if rules_mu else []
+        if rules_mu:
+            self.emit(f"{o}unk(K)", f"{o}rc(K,_)")
+            self.emit(f"ostat(K,{qo},unknown)", f"{o}unk(K)")
+            self.emit(f"ocause(K,{qo},W)", f"{o}rc(K,W)")
+        if targets:
+            self.emit(f"oval(K,{qo},X)", f"{o}app(K,_,X)", *known)
+            self.emit(f"orule(K,{qo},R)", f"{o}app(K,R,_)", *known)
+        if not single and default is None:
+            self.emit(f"ostat(K,{qo},ok)", *known)
+            return
+        self.emit(f"{o}any(K)", f"{o}app(K,_,_)")
+        if conflicts:
+            self.emit(f"{o}many(K)", f"{o}app(K,_,X)", f"{o}app(K,_,Y)", "X<Y")
+            self.emit(f"ostat(K,{qo},conflict)", f"{o}many(K)", *known)
+            self.emit(f"ostat(K,{qo},ok)", f"{o}any(K)", f"not {o}many(K)", *known)
+        else:
+            self.emit(f"ostat(K,{qo},ok)", f"{o}any(K)", *known)
+        none = [f"not {o}any(K)", *known]
+        if default is None:
+            self.emit(f"ostat(K,{qo},{'gap' if decl.cardinality == 'exactly_one' else 'none'})", *none)
+            return
+        self.emit(f"oval(K,{qo},X)", *none, *self.val(default, "X"))
+        self.emit(f"ostat(K,{qo},ok)", *none, *self.val(default, "X"))
+        if default.mu:
+            self.emit(f"ostat(K,{qo},unknown)", *none, *self.unk(default, "W"))
+            self.emit(f"ocause(K,{qo},W)", *none, *self.unk(default, "W"))
+
+    def run(self) -> list[str]:
+        for name in self.rs.outputs:
+            self.output(name)
+        return self.lines
+
+
+def _params(rs: ir.RuleSet) -> list[str]:
+    """Every parameter row as a fact prow(Name, (Key,...), Value)."""
+    return [
+        f"prow({_q(p.name)},({''.join(_const(k) + ',' for k in row.key)}),{_const(row.value)})."
+        for p in rs.params.values()
+        for row in p.rows
+    ]
+
+
+def translate(rs: ir.RuleSet) -> str:
+    """The ASP program of a resolved rule set: part `base` (calendar and parameter facts, the
+    persons) and parts `complete` and `partial` deciding every person K (the latter for persons
+    with missing inputs; the former leaves out the rules that only missing inputs need)."""
+    counter, base = [0], [_BASE, *_params(rs)]
+    complete = _Translator(rs, False, counter, base).run()
+    partial = _Translator(rs, True, counter, base).run()
+    return "\n".join(
+        [f"% elig rule set {rs.name}", "#program base.", *dict.fromkeys(base), "#program complete.", *complete,
+         "#program partial.", *partial, ""]
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- running it
+
+
+class _Observer(clingo.backend.Observer):
+    """Collects the shown atoms of one grounding; in a stratified program all are facts. It
+    replaces the solver: nothing is solved, so clasp need not receive the ground program."""
+
+    def __init__(self) -> None:
+        self.atoms: list[clingo.Symbol] = []
+
+    def output_atom(self, symbol: clingo.Symbol, atom: int) -> None:
+        if atom != 0:  # pragma: no cover - the translation is stratified
+            raise RuntimeError(f"clingo backend: {symbol} is not decided by grounding")
+        self.atoms.append(symbol)
+
+
+@dataclass
+class _Context:
+    """The grounding context: @person() gives the typed facts of the persons being decided."""
+
+    facts: list[clingo.Symbol]
+
+    def person(self) -> list[clingo.Symbol]:
+        return self.facts
+
+
+def _decode(sym: clingo.Symbol, t: ir.Type) -> ir.Value:
+    """A value symbol back to Python by its declared type."""
+    if isinstance(t, ir.BoolT):
+        return bool(sym.name == "true")
+    if isinstance(t, ir.IntT):
+        return int(sym.number)
+    if isinstance(t, ir.EnumT):
+        return str(sym.string)
+    y, m, d = (a.number for a in sym.arguments[:3])
+    return dt.date(y, m, d)
+
+
+def _parse_parts(program: str) -> dict[str, list[Any]]:
+    """The program's statements by part, each list starting with its #program directive."""
+    parts: dict[str, list[Any]] = {}
+    current: list[Any] = []
+
+    def add(stm: Any) -> None:
+        nonlocal current
+        if stm.ast_type == clingo.ast.ASTType.Program:
+            current = parts.setdefault(stm.name, [])
+        current.append(stm)
+
+    clingo.ast.parse_string(program, add)
+    return parts
+
+
+class ClingoBackend:
+    """Decides persons by grounding the rule set's ASP program with their facts.
+
+    The program is parsed once; each call builds a fresh Control from the parsed statements
+    (measured faster than multi-shot steps, whose grounding cost grows with every step) and
+    grounds it once: gringo alone computes the model of the stratified program. The cost is
+    per statement, so `decide_many` decides a batch with one grounding."""
+
+    name = "clingo"
+
+    def __init__(self, rs: ir.RuleSet) -> None:
+        self.rs = rs
+        self.program = translate(rs)
+        self._parts = _parse_parts(self.program)
+        # AST nodes must go before the clingo library at interpreter exit.
+        weakref.finalize(self, self._parts.clear)
+
+    def decide(self, person: Person) -> Decision:
+        return self.decide_many([person])[0]
+
+    def decide_many(self, persons: Sequence[Person]) -> list[Decision]:
+        """Decisions for many persons, one grounding for the complete ones and one for the
+        partial ones."""
+        out: list[Decision | None] = [None] * len(persons)
+        groups: dict[str, list[int]] = {"complete": [], "partial": []}
+        for i, p in enumerate(persons):
+            groups["complete" if all(n in p for n in self.rs.inputs) else "partial"].append(i)
+        for part, members in groups.items():
+            if members:
+                for i, results in self._ground(part, [(i, persons[i]) for i in members]).items():
+                    out[i] = Decision(results, dict(self.rs.resolved_options), self.name)
+        return [d for d in out if d is not None]
+
+    def _ground(self, part: str, persons: list[tuple[int, Person]]) -> dict[int, dict[str, OutputResult]]:
+        ctl = clingo.Control(["--warn=none"])
+        obs = _Observer()
+        ctl.register_observer(obs, replace=True)
+        with clingo.ast.ProgramBuilder(ctl) as builder:
+            for stm in (*self._parts["base"], *self._parts[part]):
+                builder.add(stm)
+        facts = [f for k, p in persons for f in self.facts(k, p)]
+        ctl.ground([("base", []), (part, [])], context=_Context(facts))
+        return self._results(obs.atoms, [k for k, _ in persons])
+
+    def facts(self, k: int, person: Person) -> list[clingo.Symbol]:
+        """Person k as typed facts (fields not in the vocabulary are ignored)."""
+        out = [_fact(PersonId, k)]
+        for name, inp in self.rs.inputs.items():
+            if name not in person:
+                continue
+            value, t = person[name], inp.type
+            if isinstance(value, dt.date):
+                out.append(_fact(InDate, k, name, value.year, value.month, value.day))
+            elif isinstance(t, ir.BoolT):
+                out.append(_fact(InBool, k, name, "true" if value else "false"))
+            elif isinstance(t, ir.IntT):
+                out.append(_fact(InInt, k, name, value))
+            else:
+                out.append(_fact(InEnum, k, name, value))
+        return out
+
+    def _results(self, atoms: list[clingo.Symbol], ks: list[int]) -> dict[int, dict[str, OutputResult]]:
+        """Output results per person from the shown atoms (typed by clorm)."""
+        status: dict[tuple[int, str], str] = {}
+        values: dict[tuple[int, str], list[ir.Value]] = {}
+        rules: dict[tuple[int, str], list[str]] = {}
+        causes: dict[tuple[int, str], list[clingo.Symbol]] = {}
+        for fact in unify(_RESULTS, atoms):
+            match fact:
+                case OStat(k=k, output=o, status=word):
+                    status[k, o] = str(word)
+                case OVal(k=k, output=o, value=v):
+                    values.setdefault((k, o), []).append(_decode(v.symbol, self.rs.outputs[o].type))
+                case ORule(k=k, output=o, rule=r):
+                    rules.setdefault((k, o), []).append(r)
+                case OCause(k=k, output=o, cause=w):
+                    causes.setdefault((k, o), []).append(w.symbol)
+        out: dict[int, dict[str, OutputResult]] = {}
+        for k in ks:
+            res = out[k] = {}
+            for name in self.rs.outputs:
+                st = status.get((k, name))
+                if st is None:  # pragma: no cover - every output derives exactly one status
+                    raise RuntimeError(f"clingo backend: no status for output {name}")
+                if st == "unknown":
+                    ws = causes.get((k, name), [])
+                    missing = sorted({str(w.arguments[0].string) for w in ws if w.name == "miss"})
+                    reasons = sorted({self._reason(w) for w in ws if w.name != "miss"})
+                    res[name] = OutputResult(name, "unknown", missing=tuple(missing), reasons=tuple(reasons))
+                else:
+                    vals = sort_values(values.get((k, name), []))
+                    res[name] = OutputResult(name, _status(st), vals, tuple(sorted(rules.get((k, name), []))))
+        return out
+
+    def _reason(self, cause: clingo.Symbol) -> str:
+        """A reason term in the words eval uses."""
+        args = cause.arguments
+        if cause.name == "noparam":
+            p = self.rs.params[args[0].string]
+            key = [_decode(s, t) for s, t in zip(args[1].arguments, p.key_types, strict=True)]
+            return f"no parameter {p.name} for ({', '.join(str(x) for x in key)})"
+        if cause.name == "novalue":
+            return f"{args[0].string} has no value"
+        if cause.name == "conflict":
+            return f"{args[0].string} has conflicting values"
+        return str(cause)  # pragma: no cover
+
+
+def _status(s: str) -> Status:
+    match s:
+        case "ok" | "none" | "gap" | "conflict" | "unknown":
+            return s
+    raise RuntimeError(f"clingo backend: unknown status {s}")  # pragma: no cover
