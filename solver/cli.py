@@ -341,6 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EligError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `elig ... | head`: the reader stopped reading; no traceback for that
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
