@@ -19,13 +19,25 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
-from solver.backends.eval_backend import BUILTINS, EvalBackend, Trace, Unknown, k_and, k_in, k_not, k_or, lift, lookup
+from solver.backends.eval_backend import (
+    _BINOPS,
+    BUILTINS,
+    EvalBackend,
+    Trace,
+    Unknown,
+    k_and,
+    k_in,
+    k_not,
+    k_or,
+    lift,
+    lookup,
+)
 from solver.passes.options import map_expr
 from solver.printer import literal, to_text
 
@@ -140,19 +152,6 @@ def cited_clauses(steps: list[Step]) -> set[str]:
     return {c for s in steps for n in s.walk() for c in n.clauses}
 
 
-_BINOPS: Mapping[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "//": operator.floordiv,
-    "%": operator.mod,
-}
 
 
 def _not_evaluated(v: Any) -> bool:

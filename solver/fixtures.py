@@ -35,7 +35,7 @@ from solver import dates, ir
 from solver.backends.base import OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.backends.z3_backend import TRUE, DateSym, Encoding, Sym, evaluate, k_and, k_or, month_length
-from solver.obligations import Meter, Obligation, atoms, boundary_of, obligations, static_truth
+from solver.obligations import Meter, Obligation, atoms, boundary_of, definition_cone, obligations, static_truth
 from solver.printer import to_text
 
 Status = Literal["feasible", "infeasible", "unknown"]
@@ -481,16 +481,6 @@ class _Search:
         return _Part(f"output {name} as its rules give it ({shown})", clauses, TRUE)
 
 
-def _definition_cone(rs: ir.RuleSet, names: Iterable[str]) -> list[str]:
-    """The definitions read by names, directly or through other definitions, in rule-set order."""
-    todo, seen = list(names), set()
-    while todo:
-        n = todo.pop()
-        if n in seen or n not in rs.definitions:
-            continue
-        seen.add(n)
-        todo += ir.refs(rs.definitions[n].expr)
-    return [n for n in rs.order if n in seen]
 
 
 def _boundary_origin(o: Obligation) -> str:
@@ -836,7 +826,7 @@ class _Generator:
 
     def _readers(self, definition: str) -> list[str]:
         """A few rules whose condition reads the definition (directly or through definitions)."""
-        return [r.id for r in self.rs.rules if definition in _definition_cone(self.rs, ir.refs(r.when))][:3]
+        return [r.id for r in self.rs.rules if definition in definition_cone(self.rs, ir.refs(r.when))][:3]
 
     def run(self) -> None:
         for r in self.rs.rules:

@@ -17,7 +17,7 @@ Obligations have stable ids so coverage, fixture generation and reports can refe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -152,8 +152,12 @@ def edges(e: ir.Expr, path: Path = ()) -> Iterator[tuple[ir.Expr, Path]]:
 
 def read_definitions(rs: ir.RuleSet) -> list[str]:
     """Definitions the rules read (directly or through other definitions), in rule-set order."""
-    todo = [n for r in rs.rules for e in (r.when, *(v for _, v in r.then)) for n in ir.refs(e)]
-    seen: set[str] = set()
+    return definition_cone(rs, (n for r in rs.rules for e in (r.when, *(v for _, v in r.then)) for n in ir.refs(e)))
+
+
+def definition_cone(rs: ir.RuleSet, names: Iterable[str]) -> list[str]:
+    """The definitions read by names, directly or through other definitions, in rule-set order."""
+    todo, seen = list(names), set()
     while todo:
         n = todo.pop()
         if n in seen or n not in rs.definitions:

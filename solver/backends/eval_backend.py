@@ -204,11 +204,11 @@ class _Gen:
                     raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
                 return {"input": "i_", "definition": "d_", "output": "o_"}[kind] + n
             case ir.Has(output=o, value=v):
-                return f"_l_contains(o_{o}, {v!r})" if mu else f"({v!r} in o_{o})"
+                return f"_lift(_contains)(o_{o}, {v!r})" if mu else f"({v!r} in o_{o})"
             case ir.Unary(op="not", arg=a):
                 return f"_k_not({self.expr(a)})" if mu else f"(not {self.expr(a)})"
             case ir.Unary(op="neg", arg=a):
-                return f"_l_neg({self.expr(a)})" if mu else f"(-{self.expr(a)})"
+                return f"_lift(_neg)({self.expr(a)})" if mu else f"(-{self.expr(a)})"
             case ir.Binary(op="and" | "or", left=a, right=b):
                 # Traced runs evaluate both sides (same value), so every condition has a value
                 # for explanations and coverage, not only those before a short circuit.
@@ -217,7 +217,7 @@ class _Gen:
                 return f"({self.expr(a)} {e.op} {self.expr(b)})"
             case ir.Binary(op=op, left=a, right=b):
                 if mu:
-                    return f"_l_binops[{op!r}]({self.expr(a)}, {self.expr(b)})"
+                    return f"_lift(_binops[{op!r}])({self.expr(a)}, {self.expr(b)})"
                 return f"({self.expr(a)} {op} {self.expr(b)})"
             case ir.In(item=a, choices=cs):
                 if mu:
@@ -235,7 +235,7 @@ class _Gen:
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
                 if mu:
-                    return f"_l_builtins[{fn!r}]({inner})"
+                    return f"_lift(_builtins[{fn!r}])({inner})"
                 if fn in ("year", "month", "day"):
                     return f"{inner}.{fn}"
                 return f"_builtins[{fn!r}]({inner})"
@@ -376,17 +376,15 @@ class _Compiled:
             "_k_not": k_not,
             "_k_ite": k_ite,
             "_k_in": k_in,
+            "_lift": lift,
             "_lookup": lookup,
             "_builtins": BUILTINS,
             "_binops": _BINOPS,
             "_finish": finish,
             "_NO_DEFAULT": _NO_DEFAULT,
             "_UNSET": _UNSET,
-            # Three-valued versions made once here, not per call in the generated code.
-            "_l_neg": lift(operator.neg),
-            "_l_contains": lift(lambda s, v: v in s),
-            "_l_binops": {op: lift(fn) for op, fn in _BINOPS.items()},
-            "_l_builtins": {name: lift(fn) for name, fn in BUILTINS.items()},
+            "_neg": operator.neg,
+            "_contains": lambda s, v: v in s,
             **gen.consts,
         }
         # The source is generated from the typed IR above, never from rule text.
@@ -406,12 +404,11 @@ class EvalBackend:
     def __init__(self, rs: ir.RuleSet) -> None:
         self.rs = rs
         self._full = _Compiled(rs, partial=False, trace=False)
-        self._names = frozenset(rs.inputs)
         self._partial: _Compiled | None = None
         self._traced: dict[bool, _Compiled] = {}
 
     def _pick(self, person: Person) -> _Compiled:
-        if person.keys() >= self._names:  # a set comparison in C, not a loop over the inputs
+        if len(person) >= len(self.rs.inputs) and all(n in person for n in self.rs.inputs):
             return self._full
         if self._partial is None:
             self._partial = _Compiled(self.rs, partial=True, trace=False)
