@@ -270,6 +270,109 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 1 if fs.unconfirmed else 0
 
 
+def _diff_versions(args: argparse.Namespace) -> tuple[object, object]:
+    """The two versions of `elig diff` / `check --against`: two folders, two years or two readings."""
+    from solver.diff.engine import Version
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    if len(args.rules) not in (1, 2):
+        raise InputError("rules", "give one rule-set folder (with --vs-year or --vs-option) or two (OLD NEW)")
+    old_rs = load_ruleset(args.rules[0])
+    new_rs = load_ruleset(args.rules[-1])
+    old_opts, new_opts = _options(args.option), {**_options(args.option), **_options(args.vs_option)}
+    if len(args.rules) == 1 and args.vs_year is None and not args.vs_option:
+        raise InputError("rules", "one folder needs --year A --vs-year B or --option N=x --vs-option N=y")
+    pins: list[dict[str, object]] = [{}, {}]
+    for i, year in enumerate((args.year, args.vs_year if args.vs_year is not None else args.year)):
+        if year is not None:
+            if not old_rs.time:
+                raise InputError("--year", f"rule set {old_rs.name} declares no time input")
+            pins[i][old_rs.time] = year
+    if args.as_of is not None:
+        pins[0]["as_of"] = pins[1]["as_of"] = args.as_of
+    label = _version_label
+    old = Version(resolve(old_rs, old_opts), label(args.rules[0], args.year, old_opts, args), pins[0])  # type: ignore[arg-type]
+    new_year = args.vs_year if args.vs_year is not None else args.year
+    new = Version(resolve(new_rs, new_opts), label(args.rules[-1], new_year, new_opts, args), pins[1])  # type: ignore[arg-type]
+    return old, new
+
+
+def _version_label(folder: str, year: int | None, opts: dict[str, str], args: argparse.Namespace) -> str:
+    parts = [folder] if len(args.rules) == 2 else []
+    if year is not None:
+        parts.append(str(year))
+    parts += [f"{k}={v}" for k, v in opts.items() if k in {n.partition("=")[0] for n in args.vs_option}]
+    return " ".join(parts) or folder
+
+
+def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
+    from solver.person import parse_value
+
+    out: dict[str, object] = {}
+    for text in args.fix:
+        name, sep, raw = text.partition("=")
+        if not sep:
+            raise InputError("--fix", f"'{text}' is not FIELD=VALUE")
+        inputs = rs.inputs  # type: ignore[attr-defined]
+        if name not in inputs:
+            raise InputError("--fix", f"unknown input '{name}'", allowed=", ".join(sorted(inputs)))
+        out[name] = parse_value(name, inputs[name].type, _coerce(raw))
+    return out
+
+
+def run_diff(args: argparse.Namespace) -> object:
+    from solver.diff.engine import Version, combinations, count_population, diff, read_population
+
+    old, new = _diff_versions(args)
+    assert isinstance(old, Version) and isinstance(new, Version)
+    for o in args.output:
+        if o not in old.rs.outputs and o not in new.rs.outputs:
+            raise InputError("--output", f"unknown output '{o}'", allowed=", ".join(old.rs.outputs))
+    fix = _fixed(args, old.rs)
+    kwargs = {"outputs": args.output or None, "fix": fix, "max_regions": args.max_regions, "timeout_ms": args.timeout}
+    if not args.quiet and sys.stderr.isatty():
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("diff", total=None)
+            rep = diff(old, new, on_step=lambda s: bar.update(task, description=s[:100]), **kwargs)
+    else:
+        rep = diff(old, new, **kwargs)
+    if args.population:
+        return count_population(rep, old, new, read_population(args.population, old.rs))
+    return combinations(rep, old, new)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from solver.diff import render
+    from solver.diff.engine import DiffReport
+
+    rep = run_diff(args)
+    assert isinstance(rep, DiffReport)
+    text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](rep)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        proof = "complete" if rep.complete else "INCOMPLETE"
+        print(f"{args.out}: {len(rep.regions)} region(s), {proof}", file=sys.stderr)
+    else:
+        print(text)
+    return 0 if rep.complete else 1
+
+
+def _diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--year", type=int, help="the insurance year of the old side (one folder)")
+    p.add_argument("--vs-year", type=int, help="the insurance year of the new side")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="a reading on both sides")
+    p.add_argument("--vs-option", action="append", default=[], metavar="NAME=VALUE", help="the new side's reading")
+    p.add_argument("--as-of", type=dt.date.fromisoformat, help="fix the as_of input on both sides")
+    p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE", help="fix an input on both sides")
+    p.add_argument("--max-regions", type=int, default=40, help="regions per output before the answer is truncated")
+    p.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: unknown")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -343,6 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--cover-seconds", type=float, default=20.0, help="clingo time for the minimum cover")
     f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
     f.set_defaults(func=cmd_fixtures)
+
+    df = sub.add_parser("diff", help="who is affected by a change of the rules: regions, witnesses, completeness")
+    df.add_argument("rules", nargs="+", help="OLD NEW rule-set folders, or one folder with --vs-year / --vs-option")
+    _diff_arguments(df)
+    df.add_argument("--output", action="append", default=[], help="only these outputs")
+    df.add_argument("--population", help="CSV or Parquet of persons: how many fall in each region")
+    df.add_argument("--format", choices=("text", "md", "json"), default="text")
+    df.add_argument("--out", help="write the report to this file")
+    df.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")
