@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RULES  := rules/shanghai
 
-.PHONY: demo test lint report bench clean
+.PHONY: demo test lint report bench clean diff-reports
 
 $(BIN)/elig: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(BIN)/elig lint
 lint: $(BIN)/elig
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The diff reports: 2023 -> 2025, 2025 -> 2026 and every option's other reading (tests/test_diff.py checks them).
+diff-reports: $(BIN)/elig
+	$(BIN)/python -m solver.diff.reports reports
 
 bench: $(BIN)/elig
 	$(BIN)/python bench/decide.py

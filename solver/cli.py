@@ -350,7 +350,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     rep = run_diff(args)
     assert isinstance(rep, DiffReport)
-    text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](rep)
+    if args.format == "md":
+        text = render.to_markdown(rep, command=_diff_command(args))
+    else:
+        text = {"text": render.to_text, "json": render.to_json}[args.format](rep)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -359,6 +362,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0 if rep.complete else 1
+
+
+def _diff_command(args: argparse.Namespace) -> str:
+    """The arguments that make the report (what a reader reruns; the report test reruns it)."""
+    parts = list(args.rules)
+    for flag, values in (("--option", args.option), ("--vs-option", args.vs_option), ("--fix", args.fix)):
+        parts += [x for v in values for x in (flag, v)]
+    for flag, value in (("--year", args.year), ("--vs-year", args.vs_year), ("--as-of", args.as_of)):
+        if value is not None:
+            parts += [flag, str(value)]
+    parts += [x for o in args.output for x in ("--output", o)]
+    if args.max_regions != 40:
+        parts += ["--max-regions", str(args.max_regions)]
+    return " ".join(parts)
 
 
 def _diff_arguments(p: argparse.ArgumentParser) -> None:

@@ -335,11 +335,7 @@ class _Differ:
                 and set(old.rules) <= set(ro.rules)
                 and set(new.rules) <= set(rn.rules)
             )
-        same_rules = (ro.status, ro.rules) == (old.status, old.rules) and (rn.status, rn.rules) == (
-            new.status,
-            new.rules,
-        )
-        return same_rules and _result_key(ro) != _result_key(rn)
+        return _decides(ro, old) and _decides(rn, new) and _result_key(ro) != _result_key(rn)
 
     def _condition(
         self, name: str, ro: tuple[str, ...], rn: tuple[str, ...]
@@ -375,6 +371,12 @@ class _Differ:
                     fields.add(r.valid.on)
                 for u in r.unless:
                     atoms[f"not {u}"] = None
+                fields |= _inputs_read(rs, dict(r.then)[name])
+        if ro == rn and ro and len(ro) == 1:
+            rs = self.pair.new.rs
+            then = dict(rs.rule(ro[0]).then)[name]
+            if not isinstance(then, ir.Const):
+                atoms[f"{to_text(then)} differs"] = None
         return tuple(atoms), tuple(sorted(fields - set(self.pair.fix) - set(po) - set(pn)))
 
     def _pins(self, side: Side) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
@@ -392,6 +394,11 @@ class _Differ:
         return bool(z3.is_true(z3.simplify(z3.substitute(holds, *pins) if pins else holds)))
 
 
+def _decides(r: OutputResult, d: Decider) -> bool:
+    """eval's result has the decider's status and rules (an unknown result names no rules)."""
+    return r.status == d.status and (r.status == "unknown" or r.rules == d.rules)
+
+
 def _result_key(r: OutputResult) -> tuple[object, ...]:
     return (r.status, r.values if r.status in ("ok", "conflict") else ())
 
@@ -404,7 +411,16 @@ def _literal(v: object) -> str:
     return str(v)
 
 
+_CONES: dict[int, tuple[ir.RuleSet, dict[str, set[str]]]] = {}
+
+
 def _inputs_read(rs: ir.RuleSet, e: ir.Expr) -> set[str]:
+    """The inputs e reads, through definitions and outputs (an output's whole cone)."""
+    from solver.backends.z3_backend import input_cones
+
+    cones = _CONES.get(id(rs))
+    if cones is None or cones[0] is not rs:
+        cones = _CONES[id(rs)] = (rs, input_cones(rs))
     out: set[str] = set()
     todo = list(ir.refs(e))
     seen: set[str] = set()
@@ -415,6 +431,8 @@ def _inputs_read(rs: ir.RuleSet, e: ir.Expr) -> set[str]:
         seen.add(n)
         if n in rs.inputs:
             out.add(n)
+        elif n in rs.outputs:
+            out |= cones[1].get(n, set())
         elif n in rs.definitions:
             todo += ir.refs(rs.definitions[n].expr)
     return out

@@ -65,8 +65,8 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(rep: DiffReport, title: str = "") -> str:
-    lines = [f"# {title or f'Diff {rep.old} → {rep.new}'}", ""]
+def to_markdown(rep: DiffReport, title: str = "", command: str = "") -> str:
+    lines = [f"# {title or f'Diff {rep.old} → {rep.new}'}", f"<!-- elig diff {command} -->" if command else ""]
     if rep.equivalent:
         lines += ["**Equivalent**: every output proved equal for every valid person.", ""]
     lines += [
