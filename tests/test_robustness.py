@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from solver.errors import EligError, RuleError
+from solver.errors import EligError, RuleError, RuleErrors
 from solver.language.strict_yaml import MAX_DIGITS, excerpt, load
 
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -104,3 +104,124 @@ def test_a_rule_set_with_a_folder_named_yaml(tmp_path: Path) -> None:
 def test_excerpt_cuts_long_values() -> None:
     assert excerpt("x" * 10_000).endswith("…") and len(excerpt("x" * 10_000)) == 81
     assert excerpt("short") == "'short'"
+
+
+# ------------------------------------------------------------------ names never become code
+
+MINI = Path(__file__).parent / "data" / "mini"
+
+# (what, text in vocabulary.yaml, replacement with the payload P in it)
+NAME_PLANTS = [
+    ("input", "  poor: {type: bool}", '  "P": {type: bool}'),
+    ("definition", "  half: {expr:", '  "P": {expr:'),
+    ("output", "  share: {type: int", '  "P": {type: int'),
+    ("parameter", "  share_table:", '  "P":'),
+    ("option", "  gap_rule: {values", '  "P": {values'),
+    ("type", "  level: {values: [l1, l2, l3]}", '  "P": {values: [l1, l2, l3]}'),
+    ("enum value", "[l1, l2, l3]", '[l1, l2, "P"]'),
+    ("option value", "{clamp: last day of month", '{"P": last day of month'),
+    ("parameter key", "{name: level, type: level}", '{name: "P", type: level}'),
+    ("input type", "  level: {type: level}", '  level: {type: "P"}'),
+    ("rule id", "id: g.child,", 'id: "P",'),
+    ("unless", "unless: [g.student]", 'unless: ["P"]'),
+    ("constraint id", "id: born_first", 'id: "P"'),
+    ("then key", "then: {covered: true}", 'then: {"P": true}'),
+    ("valid on", "valid: {on: paid,", 'valid: {on: "P",'),
+    ("ruleset time", "time: year", 'time: "P"'),
+]
+# Texts that may be anything: the rule set loads (or is refused) and decides without running them.
+STRING_PLANTS = [
+    ("ruleset name", "name: mini", 'name: "P"'),
+    ("doc", "  student: {type: bool}", '  student: {type: bool, doc: "P", zh: "P"}'),
+    ("expression string", "hukou != 'none'", "hukou != 'Q'"),
+    ("then value", "then: {group: child}", 'then: {group: "P"}'),
+    ("note text", "note: test}", 'note: "P"}'),
+]
+
+
+def _payloads(marker: Path) -> list[str]:
+    m = str(marker)
+    return [
+        f"x = open({m!r}, 'w') or 1; i_y",
+        f"__import__('os').system('touch {m}')",
+        f"a\nimport os; os.system('touch {m}')\nb",
+        f"a) or open({m!r}, 'w') or (b",
+        "a b",
+        "a-b",
+        "ä",
+        "😀",
+        "1abc",
+        "",
+    ]
+
+
+def _plant(tmp_path: Path, old: str, new: str, payload: str) -> Path:
+    import json
+    import shutil
+
+    root = tmp_path / "rules"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(MINI, root)
+    vocab = root / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8")
+    assert old in text, old
+    quoted = json.dumps(payload, ensure_ascii=False)
+    vocab.write_text(text.replace(old, new.replace('"P"', quoted).replace("Q", payload.replace("'", ""))), "utf-8")
+    return root
+
+
+def _decide_all(root: Path) -> None:
+    from solver.backends.eval_backend import EvalBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = resolve(load_ruleset(root), {})
+    backend = EvalBackend(rs)
+    for _, case in collect([root / "cases"]):
+        person = parse_person(rs, case.person)
+        backend.decide(person)
+        backend.decide_traced(person)
+        backend.decide_traced({k: v for k, v in list(person.items())[:3]})
+    for compiled in (backend._full, backend._partial, *backend._traced.values()):
+        if compiled is not None:
+            for name in [*rs.inputs, *rs.definitions, *rs.outputs]:
+                assert f"_{name} " not in compiled.source  # names appear only inside repr'd strings
+
+
+@pytest.mark.parametrize(("what", "old", "new"), NAME_PLANTS, ids=[p[0] for p in NAME_PLANTS])
+def test_injected_names_are_refused(tmp_path: Path, what: str, old: str, new: str) -> None:
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        root = _plant(tmp_path, old, new, payload)
+        with pytest.raises((RuleError, RuleErrors)) as e:
+            _decide_all(root)
+        assert not marker.exists(), f"{what}: {payload!r} ran"
+        assert "not a name" in str(e.value) or "not an id" in str(e.value) or "unknown" in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize(("what", "old", "new"), STRING_PLANTS, ids=[p[0] for p in STRING_PLANTS])
+def test_injected_texts_never_run(tmp_path: Path, what: str, old: str, new: str) -> None:
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        root = _plant(tmp_path, old, new, payload)
+        try:
+            _decide_all(root)
+        except EligError:
+            pass
+        assert not marker.exists(), f"{what}: {payload!r} ran"
+
+
+def test_injected_person_values_never_run(tmp_path: Path) -> None:
+    from solver.errors import InputError
+    from solver.language.loader import load_ruleset
+    from solver.person import parse_person
+
+    rs = load_ruleset(MINI)
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        for field in ("hukou", "year", "birth", "student", payload):
+            with pytest.raises(InputError):
+                parse_person(rs, {field: payload})
+    assert not marker.exists()
