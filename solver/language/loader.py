@@ -91,11 +91,11 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
         )
     if kind == "string_pattern_mismatch" or (kind == "string_too_long" and path and path[-1] == "[key]"):
         is_key = bool(path) and path[-1] == "[key]"
-        where = path[:-1] if is_key else path
-        got = str(path[-2]) if is_key else _dig(located.data, where)
+        at = path[:-1] if is_key else path
+        got = str(path[-2]) if is_key else _dig(located.data, at)
         is_id = err.get("ctx", {}).get("pattern") == m.ID_PATTERN
         return RuleError(
-            located.loc(where, key=is_key),
+            located.loc(at, key=is_key),
             f"{excerpt(got)} is not {'an id' if is_id else 'a name'}",
             expected="dotted names like emp.age_limit"
             if is_id
