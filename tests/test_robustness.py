@@ -228,3 +228,90 @@ def test_injected_person_values_never_run(tmp_path: Path) -> None:
             with pytest.raises(InputError):
                 parse_person(rs, {field: payload})
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------ expressions
+
+
+def _with_definition(tmp_path: Path, expr: str) -> Path:
+    """mini plus a definition `probe` and an output that depends on it."""
+    import json
+    import shutil
+
+    root = tmp_path / "rules"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(MINI, root)
+    vocab = root / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8")
+    text = text.replace("definitions:\n", f"definitions:\n  probe: {{expr: {json.dumps(expr)}}}\n", 1)
+    text = text.replace("outputs:\n", "outputs:\n  probed: {type: bool, cardinality: exactly_one, default: false}\n", 1)
+    text += '  - {id: probe.rule, cites: ["M:1"], quote: "可以参保", when: "probe == probe", then: {probed: true}}\n'
+    vocab.write_text(text, encoding="utf-8")
+    return root
+
+
+def _decide_everywhere(root: Path) -> set[str]:
+    """The `probed` status by every backend (plain, partial and traced for eval) on every mini case."""
+    from solver.backends import BACKENDS, make
+    from solver.backends.eval_backend import EvalBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = resolve(load_ruleset(root), {})
+    statuses = set()
+    persons = [parse_person(rs, c.person) for _, c in collect([root / "cases"])][:3]
+    for name in BACKENDS:
+        backend = make(name, rs)
+        for person in persons:
+            statuses.add(f"{name}:{backend.decide(person).results['probed'].status}")
+    ev = EvalBackend(rs)
+    for person in persons:
+        ev.decide_traced(person)
+        ev.decide_traced(dict(list(person.items())[:2]))
+    return statuses
+
+
+@pytest.mark.parametrize("n", [250, 400])
+@pytest.mark.parametrize("op", ["and", "or", "+"])
+def test_long_flat_chains_compile_everywhere(tmp_path: Path, n: int, op: str) -> None:
+    term = "year > 2000" if op != "+" else "gap_years"
+    expr = f" {op} ".join([term] * n)
+    statuses = _decide_everywhere(_with_definition(tmp_path, expr))
+    assert statuses == {"eval:ok", "z3:ok", "clingo:ok"}
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("(" * 250 + "year" + ")" * 250, "nested more than"),
+        ("not " * 3000 + "poor", "nested more than"),
+        ("- " * 3000 + "year", "nested more than"),
+        (" - ".join(["year"] * 400), "nested more than"),
+        ("year + " + "9" * 5000, "digits"),
+        ("year + " + "9" * 16, "digits"),
+        ("year + 1" * 3000, "characters"),
+        ("if poor then " * 300 + "1" + " else 2" * 300, "nested more than"),
+    ],
+    ids=["parens", "nots", "negs", "minus_chain", "int_5000", "int_16", "long_text", "ites"],
+)
+def test_deep_or_huge_expressions_are_refused(tmp_path: Path, expr: str, words: str) -> None:
+    from solver.language.loader import load_ruleset
+
+    with pytest.raises((RuleError, RuleErrors), match=words):
+        load_ruleset(_with_definition(tmp_path, expr))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "- " * 38 + "gap_years",
+        "if poor then " * 19 + "1" + " else 2" * 19,
+        "(" * 40 + "gap_years + 1" + ")" * 40,
+        " - ".join(["gap_years"] * 39),
+    ],
+    ids=["negs", "ites", "parens", "minus_chain"],
+)
+def test_nesting_just_inside_the_limit_runs_everywhere(tmp_path: Path, expr: str) -> None:
+    assert _decide_everywhere(_with_definition(tmp_path, expr)) == {"eval:ok", "z3:ok", "clingo:ok"}
