@@ -69,6 +69,20 @@ class Dialect:
     def contains(self, arr: str, item: str) -> str:
         return f"{'array_contains' if self.name == 'spark' else 'list_contains'}({arr}, {item})"
 
+    def bits_named(self, names: str, mask: str) -> str:
+        """The elements of `names` whose position is a set bit of `mask` (NULL names dropped)."""
+        if self.name == "spark":
+            return f"filter({names}, (x, i) -> x IS NOT NULL AND shiftright({mask}, i) & 1 = 1)"
+        return f"list_filter({names}, lambda x, i: x IS NOT NULL AND ({mask} >> (i - 1)) & 1 = 1)"
+
+    def concat(self, arrays: Sequence[str]) -> str:
+        if self.name == "spark":
+            return f"concat({', '.join(arrays)})"
+        out = arrays[0]
+        for a in arrays[1:]:
+            out = f"list_concat({out}, {a})"
+        return out
+
     def floor_div(self, a: str, b: str) -> str:
         # Python's // floors; SQL integer division truncates toward zero.
         return f"CAST(floor(({a}) / ({b})) AS BIGINT)"
@@ -114,6 +128,7 @@ class _Compiler:
     columns: dict[str, _Column] = field(default_factory=dict)
     bits: dict[str, int] = field(default_factory=dict)  # input / param:P / output:O -> bit index
     deps: set[str] = field(default_factory=set)  # columns read by the expression being compiled
+    hoisted: dict[tuple[str, tuple[tuple[int, str], ...]], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [*self.rs.inputs, *(f"param:{p}" for p in self.rs.params), *(f"output:{o}" for o in self.rs.outputs)]
@@ -153,6 +168,26 @@ class _Compiler:
 
     # -- expressions: (value SQL, gated masks)
     def expr(self, e: ir.Expr) -> tuple[str, Masks]:
+        if (
+            not self.track
+            or not isinstance(e, ir.Binary | ir.In | ir.Ite | ir.Lookup)
+            or isinstance(e, ir.Binary)
+            and e.op not in ("and", "or")
+        ):
+            return self._expr(e)
+        # A node whose masks repeat its value becomes a column of its own (the same SQL once), so
+        # the query grows linearly with the rules instead of with their nesting depth.
+        outer, self.deps = self.deps, set()
+        value, masks = self._expr(e)
+        key = (value, tuple(sorted(masks.items())))
+        name = self.hoisted.get(key)
+        if name is None:
+            name = self.hoisted[key] = f"h_{len(self.hoisted)}"
+            self.add(name, value, masks)
+        self.deps = outer
+        return self.col(name)
+
+    def _expr(self, e: ir.Expr) -> tuple[str, Masks]:
         match e:
             case ir.Const(value=v):
                 return self.const(v), {}
@@ -192,7 +227,9 @@ class _Compiler:
                     return f"CASE WHEN {va} IS NULL THEN NULL ELSE FALSE END", ma
                 parts = [self.expr(c) for c in cs]
                 val = f"({va} IN ({', '.join(v for v, _ in parts)}))"
-                masks = self.union(self.gate(f"{va} IS NULL", ma), self.gate(f"{val} IS NULL", self.union(*(m for _, m in parts))))
+                masks = self.union(
+                    self.gate(f"{va} IS NULL", ma), self.gate(f"{val} IS NULL", self.union(*(m for _, m in parts)))
+                )
                 return val, masks if ma or any(m for _, m in parts) else {}
             case ir.Ite(cond=c, then=a, other=b):
                 (vc, mc), (va, ma), (vb, mb) = self.expr(c), self.expr(a), self.expr(b)
@@ -211,13 +248,16 @@ class _Compiler:
                 parts = [self.expr(k) for k in keys]
                 vals = [v for v, _ in parts]
                 rows = " ".join(
-                    "WHEN " + " AND ".join(f"{v} = {self.const(k)}" for v, k in zip(vals, row.key, strict=True))
+                    "WHEN "
+                    + " AND ".join(f"{v} = {self.const(k)}" for v, k in zip(vals, row.key, strict=True))
                     + f" THEN {self.const(row.value)}"
                     for row in self.rs.params[p].rows
                 )
                 val = f"CASE {rows} END" if rows else "NULL"
                 known = " AND ".join(f"{v} IS NOT NULL" for v in vals) or "TRUE"
-                masks = self.union(*(m for _, m in parts), self.gate(f"{known} AND {val} IS NULL", self.bit(f"param:{p}")))
+                masks = self.union(
+                    *(m for _, m in parts), self.gate(f"{known} AND {val} IS NULL", self.bit(f"param:{p}"))
+                )
                 return val, masks
         raise TypeError(f"cannot compile {e!r}")  # pragma: no cover
 
@@ -280,9 +320,6 @@ class _Compiler:
         deps, self.deps = self.deps, set()
         self.columns[name] = _Column(name, value, masks, deps)
 
-    def compile_expr(self, e: ir.Expr) -> tuple[str, Masks]:
-        return self.expr(e)
-
     def rule(self, i: int, r: ir.Rule) -> None:
         parts = [self.expr(r.when)]
         if r.valid:
@@ -307,9 +344,7 @@ class _Compiler:
 
     def output(self, o: ir.Output) -> None:
         d = self.d
-        targeting = sorted(
-            ((self.rule_index[r.id], r.id) for r in self.rs.rules_for(o.name)), key=lambda p: p[1]
-        )
+        targeting = sorted(((self.rule_index[r.id], r.id) for r in self.rs.rules_for(o.name)), key=lambda p: p[1])
         apps = [(rid, *self.col(f"a_{i}"), *self.then_sql[(i, o.name)]) for i, rid in targeting]
         self.deps |= {f"t_{i}_{o.name}" for i, _ in targeting if f"t_{i}_{o.name}" in self.columns}
         # apps: (rule id, applies SQL, applies masks, value SQL, value masks)
@@ -324,7 +359,7 @@ class _Compiler:
             f"({a1} AND {a2} AND {v1} <> {v2})"
             for k, (_, a1, _, v1, _) in enumerate(apps)
             for (_, a2, _, v2, _) in apps[k + 1 :]
-            if not (v1 == v2)
+            if v1 != v2
         )
         status = f"CASE WHEN {unknown} THEN 'unknown' WHEN NOT ({any_applies}) THEN {none} "
         if o.cardinality != "set" and conflict:
@@ -352,8 +387,10 @@ class _Compiler:
             value = f"CASE WHEN {s} = 'ok' THEN {values or empty} END"
         else:
             picks = " ".join(f"WHEN {a} THEN {v}" for _, a, _, v, _ in apps)
-            value = f"CASE WHEN {s} = 'ok' THEN CASE {picks} ELSE {default_v} END END" if apps else (
-                f"CASE WHEN {s} = 'ok' THEN {default_v} END"
+            value = (
+                f"CASE WHEN {s} = 'ok' THEN CASE {picks} ELSE {default_v} END END"
+                if apps
+                else (f"CASE WHEN {s} = 'ok' THEN {default_v} END")
             )
         own = self.bit(f"output:{o.name}")
         ref_masks = self.union(
@@ -408,6 +445,10 @@ class _Compiler:
         for r in rs.rules:
             if r.id not in done:
                 rule(r)
+        # Whether a person meets every input constraint (unknown counts as not, as in eval).
+        self.deps = set()
+        parts = [f"COALESCE({self.expr(k.expr)[0]}, FALSE)" for k in rs.constraints]
+        self.add("_valid", " AND ".join(parts) or "TRUE", {})
         self._levels()
 
     def _levels(self) -> None:
@@ -418,23 +459,40 @@ class _Compiler:
         c = self.columns.get(name)
         return c.level if c else 0
 
-    def query(self, source: str, outputs: Sequence[str], keep: Sequence[str]) -> str:
+    def query(self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False) -> str:
         """SELECT over `source` (a table or subquery with one typed column per input, NULL when
         missing): `keep` columns passed through, then the result columns of `outputs`."""
         d = self.d
-        needed = self._needed(outputs)
+        needed = self._needed(outputs) | (self._needed_of(["_valid"]) if valid else set())
         levels: dict[int, list[_Column]] = {}
         for c in self.columns.values():
             if c.name in needed:
                 levels.setdefault(c.level, []).append(c)
+        # Each layer passes on only the columns a later layer or the final select reads: a narrow
+        # plan is what keeps planning time down on a rule set of hundreds of rules.
+        final_reads = {*keep, *(["_valid"] if valid else []), *(f"{k}_{n}" for n in outputs for k in "osrv")}
+        last_use: dict[str, float] = {}
+        for c in self.columns.values():
+            if c.name in needed:
+                for dep in c.deps:
+                    last_use[dep] = max(last_use.get(dep, 0), c.level)
+        for name in final_reads:
+            last_use[name] = float("inf")
+
+        def physical(name: str) -> list[str]:
+            c = self.columns.get(name)
+            return [name] + ([f"{name}__m{w}" for w in sorted(c.masks)] if c else [])
+
+        live = [n for n in [*self.rs.inputs, *keep] if n in last_use and n not in self.columns]
         sql = source
         for level in sorted(levels):
-            items = []
+            items = [d.ident(p) for n in dict.fromkeys(live) if last_use[n] >= level for p in physical(n)]
+            live = [n for n in live if last_use[n] > level] + [c.name for c in levels[level] if c.name in last_use]
             for c in levels[level]:
                 items.append(f"{c.value} AS {d.ident(c.name)}")
                 items += [f"CAST({m} AS BIGINT) AS {d.ident(f'{c.name}__m{w}')}" for w, m in sorted(c.masks.items())]
-            sql = f"SELECT *, {', '.join(items)} FROM ({sql}) AS l{level}"
-        final = [d.ident(k) for k in keep]
+            sql = f"SELECT {', '.join(items)} FROM ({sql}) AS l{level}"
+        final = [d.ident(k) for k in keep] + ([d.ident("_valid")] if valid else [])
         for name in outputs:
             o = self.rs.outputs[name]
             s = d.ident(f"s_{name}")
@@ -444,31 +502,40 @@ class _Compiler:
             if f"v_{name}" in self.columns:
                 final.append(f"{d.ident(f'v_{name}')} AS {d.ident(name + '__values')}")
             masks = self.columns[f"o_{name}"].masks
-            missing, reasons = [], []
-            for key, i in self.bits.items():
-                w, b = i // WORD_BITS, 1 << (i % WORD_BITS)
-                if w not in masks or key == f"output:{name}":
-                    continue
-                hit = f"({d.ident(f'o_{name}__m{w}')} & {b}) <> 0"
-                if key in self.rs.inputs:
-                    missing.append(f"CASE WHEN {hit} THEN {d.string(key)} END")
-                elif key.startswith("param:"):
-                    reasons.append(f"CASE WHEN {hit} THEN {d.string('no parameter row in ' + key[6:])} END")
-                else:
-                    reasons.append(f"CASE WHEN {hit} THEN {d.string(key[7:] + ' has no single value')} END")
             unknown = f"{s} = 'unknown'"
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             empty = f"CAST({d.array([])} AS {strings})"
-            for label, items in (("missing", missing), ("reason", reasons)):
-                col = f"CASE WHEN {unknown} THEN {d.non_null(d.array(items))} ELSE {empty} END" if items else empty
+            for label in ("missing", "reason"):
+                parts = [
+                    d.bits_named(d.ident(f"_{label}{w}"), d.ident(f"o_{name}__m{w}")) for w in sorted(masks)
+                ]
+                joined = parts[0] if len(parts) == 1 else d.concat(parts) if parts else empty
+                col = f"CASE WHEN {unknown} THEN {joined} ELSE {empty} END" if parts else empty
                 final.append(f"{col} AS {d.ident(f'{name}__{label}')}")
             del o
-        return f"SELECT {', '.join(final)} FROM ({sql}) AS decided"
+        # One row of name arrays, bit i of word w at index i: what a why-unknown mask spells out.
+        names = []
+        for w in range(self.words):
+            missing: list[str] = ["NULL"] * WORD_BITS
+            reasons: list[str] = ["NULL"] * WORD_BITS
+            for key, i in self.bits.items():
+                if i // WORD_BITS != w:
+                    continue
+                if key in self.rs.inputs:
+                    missing[i % WORD_BITS] = d.string(key)
+                elif key.startswith("param:"):
+                    reasons[i % WORD_BITS] = d.string("no parameter row in " + key[6:])
+                else:
+                    reasons[i % WORD_BITS] = d.string(key[7:] + " has no single value")
+            strings = d.array_type(d.sql_type(ir.EnumT("", ())))
+            names.append(f"CAST({d.array(missing)} AS {strings}) AS {d.ident(f'_missing{w}')}")
+            names.append(f"CAST({d.array(reasons)} AS {strings}) AS {d.ident(f'_reason{w}')}")
+        return f"SELECT {', '.join(final)} FROM ({sql}) AS decided, (SELECT {', '.join(names)}) AS names"
 
     def _needed(self, outputs: Iterable[str]) -> set[str]:
-        todo = []
-        for name in outputs:
-            todo += [f"o_{name}", f"s_{name}", f"r_{name}", f"v_{name}"]
+        return self._needed_of([f"{k}_{name}" for name in outputs for k in "osrv"])
+
+    def _needed_of(self, todo: list[str]) -> set[str]:
         seen: set[str] = set()
         while todo:
             n = todo.pop()
@@ -485,8 +552,12 @@ class Compiled:
     dialect: Dialect
     compiler: _Compiler
 
-    def query(self, source: str, outputs: Sequence[str] | None = None, keep: Sequence[str] = ()) -> str:
-        return self.compiler.query(source, list(outputs or self.rs.outputs), keep)
+    def query(
+        self, source: str, outputs: Sequence[str] | None = None, keep: Sequence[str] = (), *, valid: bool = False
+    ) -> str:
+        """SELECT over `source` (one typed column per input, NULL when missing): the `keep` columns,
+        `_valid` (the input constraints hold) when asked, then the result columns of `outputs`."""
+        return self.compiler.query(source, list(outputs if outputs is not None else self.rs.outputs), keep, valid)
 
     def input_schema(self) -> dict[str, str]:
         return {n: self.dialect.sql_type(i.type) for n, i in self.rs.inputs.items()}
@@ -538,6 +609,16 @@ def input_table_sql(rs: ir.RuleSet, d: Dialect, persons: Sequence[Person]) -> st
     return f"SELECT * FROM (VALUES {', '.join(rows)}) AS persons({cols})"
 
 
+def connect() -> Any:
+    """A DuckDB connection tuned for these wide queries: two optimizer passes whose planning time
+    grows fastest with query size (measured: 14 s -> 1.7 s on the Shanghai set) are off."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'statistics_propagation,common_subexpressions'")
+    return con
+
+
 class SqlBackend:
     """The Backend Protocol over DuckDB: each decide() is a one-row query (slow per person; the
     point of this backend is `decide_many` and `elig batch`, one pass over a whole population)."""
@@ -545,11 +626,9 @@ class SqlBackend:
     name = "sql"
 
     def __init__(self, rs: ir.RuleSet) -> None:
-        import duckdb
-
         self.rs = rs
         self.compiled = compile_ruleset(rs, DUCKDB)
-        self.con = duckdb.connect()
+        self.con = connect()
 
     def decide(self, person: Person) -> Decision:
         return self.decide_many([person])[0]
