@@ -242,7 +242,7 @@ def sample_population(
     # Fields tied by a constraint come from the same pool person, so every constraint still holds
     # unless marginals pull a tied field apart (the SQL check below then rejects and redraws).
     groups = _constraint_groups(rs)
-    fields = []
+    fields: list[str] = []
     for name, i in rs.inputs.items():
         if marginals and name in marginals:
             fields.append(f"{_marginal(name, i.type, marginals[name], f'm_{len(fields)}')} AS {q(name)}")

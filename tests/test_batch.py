@@ -95,12 +95,13 @@ def test_spark_agrees_with_eval(tmp_path: Path) -> None:
     n = max(100, int(10_000 * SCALE))
     con, _ = _population(rs, n, seed=11, blank=0.3, tmp=tmp_path)
     src = tmp_path / "persons.parquet"
-    con.execute(f"COPY (SELECT * EXCLUDE (_i), _i AS _row FROM persons) TO '{src}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * EXCLUDE (_i) FROM persons ORDER BY _i) TO '{src}' (FORMAT parquet)")
     out = tmp_path / "out.parquet"
     report = run_batch(rs, src, out, engine="spark", con=connect())
     assert report.results == n and report.error_rows == 0
     res = connect().execute(
-        f"SELECT r.*, p.* EXCLUDE (_row) FROM read_parquet('{out}') r JOIN read_parquet('{src}') p USING (_row)"
+        f"SELECT r.*, p.* EXCLUDE (file_row_number) FROM read_parquet('{out}') r "
+        f"JOIN read_parquet('{src}', file_row_number = true) p ON r._row = p.file_row_number + 1"
     )
     names = [c[0] for c in res.description]
     rows = [dict(zip(names, r, strict=True)) for r in res.fetchall()]

@@ -171,8 +171,8 @@ class _Compiler:
         if (
             not self.track
             or not isinstance(e, ir.Binary | ir.In | ir.Ite | ir.Lookup)
-            or isinstance(e, ir.Binary)
-            and e.op not in ("and", "or")
+            or (isinstance(e, ir.Binary)
+            and e.op not in ("and", "or"))
         ):
             return self._expr(e)
         # A node whose masks repeat its value becomes a column of its own (the same SQL once), so
@@ -506,9 +506,7 @@ class _Compiler:
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             empty = f"CAST({d.array([])} AS {strings})"
             for label in ("missing", "reason"):
-                parts = [
-                    d.bits_named(d.ident(f"_{label}{w}"), d.ident(f"o_{name}__m{w}")) for w in sorted(masks)
-                ]
+                parts = [d.bits_named(d.ident(f"_{label}{w}"), d.ident(f"o_{name}__m{w}")) for w in sorted(masks)]
                 joined = parts[0] if len(parts) == 1 else d.concat(parts) if parts else empty
                 col = f"CASE WHEN {unknown} THEN {joined} ELSE {empty} END" if parts else empty
                 final.append(f"{col} AS {d.ident(f'{name}__{label}')}")
