@@ -202,6 +202,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_checklist(path: Path) -> dict[str, str]:
+    """clause id -> reading, from a checklist file (`clauses: [{id: ..., reading: ...}, ...]`)."""
+    from solver.errors import RuleError
+    from solver.language.strict_yaml import load
+
+    located = load(path)
+    clauses = located.data.get("clauses") if isinstance(located.data, dict) else None
+    if not isinstance(clauses, list):
+        raise RuleError(
+            located.loc(("clauses",)), "a checklist needs a list `clauses`", expected="clauses: [- id: ...]"
+        )
+    out = {}
+    for i, c in enumerate(clauses):
+        if not isinstance(c, dict) or not isinstance(c.get("id"), str | int) or isinstance(c.get("id"), bool):
+            raise RuleError(located.loc(("clauses", i)), "a checklist entry needs an `id`", expected="- id: ...")
+        out[str(c["id"])] = str(c.get("reading", ""))
+    return out
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from solver.cases import collect
     from solver.coverage import cases_of, coverage, render_text
@@ -212,10 +231,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     cov = coverage(rs, cases)
     checklist = None
     if args.checklist:
-        import yaml
-
-        data = yaml.safe_load(Path(args.checklist).read_text(encoding="utf-8"))
-        checklist = {str(c["id"]): str(c.get("reading", "")) for c in data["clauses"]}
+        checklist = _read_checklist(Path(args.checklist))
     print(render_text(cov, checklist))
     ids = checklist or cov.clauses
     ok = all(i in cov.clauses and cov.clauses[i].complete for i in ids)

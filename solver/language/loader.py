@@ -19,7 +19,7 @@ from solver import ir
 from solver.errors import RuleError, RuleErrors, did_you_mean
 from solver.language import model as m
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
-from solver.language.strict_yaml import Located, load
+from solver.language.strict_yaml import Located, excerpt, load
 
 SKIP_DIRS = {"cases", "samples", "reports"}
 SKIP_FILES = {"accepted.yaml", "properties.yaml"}
@@ -97,7 +97,7 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
     if kind == "missing":
         return RuleError(located.loc(real), f"{label}: missing key '{path[-1]}'", expected=f"a value for '{path[-1]}'")
     got = _dig(located.data, real)
-    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {got!r})", expected=_expected_of(kind))
+    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {excerpt(got)})", expected=_expected_of(kind))
 
 
 def _dig(data: Any, path: tuple[Any, ...]) -> Any:
