@@ -270,6 +270,69 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 1 if fs.unconfirmed else 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Check and decide a population file in SQL: results (Parquet) and an errors file."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from solver.batch import run_batch
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), _options(args.option))
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=args.quiet,
+    ) as bar:
+        task = bar.add_task("loading", total=3)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text, advance=0 if text.startswith("reading") else 1)
+
+        report = run_batch(
+            rs, Path(args.input), Path(args.output), errors_file=Path(args.errors) if args.errors else None,
+            engine=args.engine, outputs=outputs, progress=step,
+        )
+        bar.update(task, completed=3)
+    seconds = time.perf_counter() - start
+    console.print(
+        f"{report.rows_in:,} rows: {report.results:,} decided -> {report.output}, "
+        f"{report.error_rows:,} with errors ({report.errors:,} bad fields) -> {report.errors_file}; "
+        f"{seconds:.2f} s, {report.rows_in / max(seconds, 1e-9):,.0f} rows/s on {args.engine}"
+    )
+    return 1 if report.error_rows else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """A synthetic population that meets the input constraints."""
+    from rich.console import Console
+
+    from solver.batch import sample_population
+    from solver.language.loader import load_ruleset
+    from solver.language.strict_yaml import load as load_yaml
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), {})
+    marginals = None
+    if args.marginals:
+        data = load_yaml(Path(args.marginals)).data
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise InputError("--marginals", "expected FIELD: {VALUE: WEIGHT, ...}", allowed="a YAML mapping")
+        marginals = data
+    console = Console(stderr=True)
+    n = sample_population(
+        rs, args.n, args.seed, Path(args.output), pool_size=args.pool, marginals=marginals,
+        progress=(lambda t: None) if args.quiet else (lambda t: console.print(t)),
+    )
+    console.print(f"{n:,} persons -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -347,6 +410,27 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")
     s.set_defaults(func=cmd_schema)
+
+    b = sub.add_parser("batch", help="decide a population file (CSV/Parquet) in SQL: results and an errors file")
+    b.add_argument("rules", help="rule-set folder")
+    b.add_argument("--input", required=True, help="persons.csv or persons.parquet (one column per input field)")
+    b.add_argument("--output", required=True, help="results.parquet")
+    b.add_argument("--errors", help="errors CSV (default: OUTPUT stem + .errors.csv)")
+    b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
+    b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
+    b.add_argument("--quiet", action="store_true", help="no progress display")
+    b.set_defaults(func=cmd_batch)
+
+    m = sub.add_parser("sample", help="a synthetic population that meets the input constraints")
+    m.add_argument("rules", help="rule-set folder")
+    m.add_argument("-n", type=int, required=True, help="how many persons")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--output", required=True, help="persons.parquet or persons.csv")
+    m.add_argument("--pool", type=int, default=200, help="valid persons drawn by z3 repair, then recombined")
+    m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
+    m.add_argument("--quiet", action="store_true")
+    m.set_defaults(func=cmd_sample)
     return p
 
 
