@@ -338,3 +338,13 @@ def test_negative_or_bad_limits_are_refused(argv: list[str], capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "negative" in err or "not a number" in err
     assert len(err) < 1000
+
+
+def test_empty_person_inputs_are_errors(tmp_path: Path) -> None:
+    from solver.cli import main
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "none.yaml").write_text("[]\n", encoding="utf-8")
+    for cmd in ("decide", "explain"):
+        for target in ("empty", "none.yaml"):
+            assert main([cmd, str(MINI), str(tmp_path / target)]) == 2
