@@ -6,10 +6,25 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from solver.errors import EligError, InputError
+
+
+def _not_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number that is 0 or more (a negative limit is refused, not taken)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{value} is negative (0 means no limit)")
+        return value
+
+    return parse
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
@@ -286,8 +301,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     start = time.perf_counter()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=args.quiet,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=args.quiet,
     ) as bar:
         task = bar.add_task("loading", total=3)
 
@@ -295,8 +315,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
             bar.update(task, description=text, advance=0 if text.startswith("reading") else 1)
 
         report = run_batch(
-            rs, Path(args.input), Path(args.output), errors_file=Path(args.errors) if args.errors else None,
-            engine=args.engine, outputs=outputs, progress=step,
+            rs,
+            Path(args.input),
+            Path(args.output),
+            errors_file=Path(args.errors) if args.errors else None,
+            engine=args.engine,
+            outputs=outputs,
+            progress=step,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -326,7 +351,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
         marginals = data
     console = Console(stderr=True)
     n = sample_population(
-        rs, args.n, args.seed, Path(args.output), pool_size=args.pool, marginals=marginals,
+        rs,
+        args.n,
+        args.seed,
+        Path(args.output),
+        pool_size=args.pool,
+        marginals=marginals,
         progress=(lambda t: None) if args.quiet else (lambda t: console.print(t)),
     )
     console.print(f"{n:,} persons -> {args.output}")
@@ -367,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
     )
-    e.add_argument("--timeout", type=int, default=20000, metavar="MS", help="solver time limit per query (0: none)")
+    e.add_argument(
+        "--timeout", type=_not_negative(int), default=20000, metavar="MS", help="solver time limit per query (0: none)"
+    )
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument(
         "--format", choices=("text", "rich", "md", "json", "html"), default="text", help="text: rich on a terminal"
@@ -389,7 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     k.add_argument("--format", choices=("text", "md", "json"), default="text")
     k.add_argument("--output", help="write the report to this file")
-    k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
+    k.add_argument(
+        "--timeout",
+        type=_not_negative(int),
+        default=20_000,
+        metavar="MS",
+        help="per solver question; past it: undecided",
+    )
     k.add_argument("--quiet", action="store_true", help="no progress display")
     k.add_argument(
         "--sweep-options", action="store_true", help="also check every other reading of every option: what each changes"
@@ -402,8 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("yaml", "pytest", "csv"), default="yaml")
     f.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     f.add_argument("--set", choices=("cover", "all"), default="cover", help="the covering set or every person found")
-    f.add_argument("--timeout", type=int, default=2000, metavar="MS", help="z3 time per query (default 2000)")
-    f.add_argument("--cover-seconds", type=float, default=20.0, help="clingo time for the minimum cover")
+    f.add_argument(
+        "--timeout", type=_not_negative(int), default=2000, metavar="MS", help="z3 time per query (default 2000)"
+    )
+    f.add_argument("--cover-seconds", type=_not_negative(float), default=20.0, help="clingo time for the minimum cover")
     f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
     f.set_defaults(func=cmd_fixtures)
 

@@ -315,3 +315,36 @@ def test_deep_or_huge_expressions_are_refused(tmp_path: Path, expr: str, words: 
 )
 def test_nesting_just_inside_the_limit_runs_everywhere(tmp_path: Path, expr: str) -> None:
     assert _decide_everywhere(_with_definition(tmp_path, expr)) == {"eval:ok", "z3:ok", "clingo:ok"}
+
+
+# ------------------------------------------------------------------ CLI
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "rules/shanghai", "--timeout", "-1"],
+        ["fixtures", "rules/shanghai", "--timeout", "-5"],
+        ["fixtures", "rules/shanghai", "--cover-seconds", "-2"],
+        ["check", "rules/shanghai", "--timeout", "x" * 10_000],
+    ],
+)
+def test_negative_or_bad_limits_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from solver.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "negative" in err or "not a number" in err
+    assert len(err) < 1000
+
+
+def test_empty_person_inputs_are_errors(tmp_path: Path) -> None:
+    from solver.cli import main
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "none.yaml").write_text("[]\n", encoding="utf-8")
+    for cmd in ("decide", "explain"):
+        for target in ("empty", "none.yaml"):
+            assert main([cmd, str(MINI), str(tmp_path / target)]) == 2
