@@ -65,17 +65,8 @@ def test_planted_defects_are_reported(capsys: pytest.CaptureFixture[str]) -> Non
     planted = [m for m in generated if m.id not in equivalent]
     kinds = {m.operator for m in planted}
     assert len(planted) >= 30, f"only {len(planted)} mutants"
-    assert kinds >= {
-        "unreachable",
-        "clash",
-        "dead_exception",
-        "delete_category",
-        "break_sum",
-        "duplicate",
-        "boundary",
-        "drop",
-        "flip",
-    }
+    assert kinds >= {"unreachable", "clash", "dead_exception", "delete_category", "break_sum", "duplicate",
+                     "boundary", "drop", "flip"}
     survivors = []
     for m in planted:
         new = [f for f in _check(m.rs) if f.id not in baseline]

@@ -70,7 +70,7 @@ BROKEN = {
     "duplicate_across_files": "inputs:\n  year: {type: int, range: [2020, 2030]}\n",
     "rule_exception_cycle": RULE.format(when="true").replace("    then:", "    unless: [r.child]\n    then:"),
     # a broken definition is reported once, at the definition, not again at every use
-    "broken_definition_reused": "definitions:\n  local: {expr: \"hukuo == 'shanghai'\", type: bool}\n"
+    "broken_definition_reused": 'definitions:\n  local: {expr: "hukuo == \'shanghai\'", type: bool}\n'
     + RULE.format(when="local")
     + RULE.format(when="local and year > 2020").replace("rules:\n", "").replace("r.child", "r.child2"),
 }
