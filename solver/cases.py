@@ -62,8 +62,10 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
         if not p.exists():
             raise EligError(f"{p}: no such file or folder")
         files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
-        for f in files:
-            out.extend((f, c) for c in load_cases(f))
+        found = [(f, c) for f in files for c in load_cases(f)]
+        if not found:
+            raise EligError(f"{p}: no persons or cases in it (an empty folder, or an empty list)")
+        out.extend(found)
     return out
 
 

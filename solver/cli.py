@@ -6,10 +6,25 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from solver.errors import EligError, InputError
+
+
+def _not_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number that is 0 or more (a negative limit is refused, not taken)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{value} is negative (0 means no limit)")
+        return value
+
+    return parse
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
@@ -390,6 +405,84 @@ def _diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Check and decide a population file in SQL: results (Parquet) and an errors file."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from solver.batch import run_batch
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), _options(args.option))
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=args.quiet,
+    ) as bar:
+        task = bar.add_task("loading", total=3)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text, advance=0 if text.startswith("reading") else 1)
+
+        report = run_batch(
+            rs,
+            Path(args.input),
+            Path(args.output),
+            errors_file=Path(args.errors) if args.errors else None,
+            engine=args.engine,
+            outputs=outputs,
+            progress=step,
+        )
+        bar.update(task, completed=3)
+    seconds = time.perf_counter() - start
+    console.print(
+        f"{report.rows_in:,} rows: {report.results:,} decided -> {report.output}, "
+        f"{report.error_rows:,} with errors ({report.errors:,} bad fields) -> {report.errors_file}; "
+        f"{seconds:.2f} s, {report.rows_in / max(seconds, 1e-9):,.0f} rows/s on {args.engine}"
+    )
+    return 1 if report.error_rows else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """A synthetic population that meets the input constraints."""
+    from rich.console import Console
+
+    from solver.batch import sample_population
+    from solver.language.loader import load_ruleset
+    from solver.language.strict_yaml import load as load_yaml
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), {})
+    marginals = None
+    if args.marginals:
+        data = load_yaml(Path(args.marginals)).data
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise InputError("--marginals", "expected FIELD: {VALUE: WEIGHT, ...}", allowed="a YAML mapping")
+        marginals = data
+    console = Console(stderr=True)
+    n = sample_population(
+        rs,
+        args.n,
+        args.seed,
+        Path(args.output),
+        pool_size=args.pool,
+        marginals=marginals,
+        progress=(lambda t: None) if args.quiet else (lambda t: console.print(t)),
+    )
+    console.print(f"{n:,} persons -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -424,7 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
     )
-    e.add_argument("--timeout", type=int, default=20000, metavar="MS", help="solver time limit per query (0: none)")
+    e.add_argument(
+        "--timeout", type=_not_negative(int), default=20000, metavar="MS", help="solver time limit per query (0: none)"
+    )
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument(
         "--format", choices=("text", "rich", "md", "json", "html"), default="text", help="text: rich on a terminal"
@@ -446,7 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     k.add_argument("--format", choices=("text", "md", "json"), default="text")
     k.add_argument("--output", help="write the report to this file")
-    k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
+    k.add_argument(
+        "--timeout",
+        type=_not_negative(int),
+        default=20_000,
+        metavar="MS",
+        help="per solver question; past it: undecided",
+    )
     k.add_argument("--quiet", action="store_true", help="no progress display")
     k.add_argument(
         "--sweep-options", action="store_true", help="also check every other reading of every option: what each changes"
@@ -459,8 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("yaml", "pytest", "csv"), default="yaml")
     f.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     f.add_argument("--set", choices=("cover", "all"), default="cover", help="the covering set or every person found")
-    f.add_argument("--timeout", type=int, default=2000, metavar="MS", help="z3 time per query (default 2000)")
-    f.add_argument("--cover-seconds", type=float, default=20.0, help="clingo time for the minimum cover")
+    f.add_argument(
+        "--timeout", type=_not_negative(int), default=2000, metavar="MS", help="z3 time per query (default 2000)"
+    )
+    f.add_argument("--cover-seconds", type=_not_negative(float), default=20.0, help="clingo time for the minimum cover")
     f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
     f.set_defaults(func=cmd_fixtures)
 
@@ -476,6 +579,27 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")
     s.set_defaults(func=cmd_schema)
+
+    b = sub.add_parser("batch", help="decide a population file (CSV/Parquet) in SQL: results and an errors file")
+    b.add_argument("rules", help="rule-set folder")
+    b.add_argument("--input", required=True, help="persons.csv or persons.parquet (one column per input field)")
+    b.add_argument("--output", required=True, help="results.parquet")
+    b.add_argument("--errors", help="errors CSV (default: OUTPUT stem + .errors.csv)")
+    b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
+    b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
+    b.add_argument("--quiet", action="store_true", help="no progress display")
+    b.set_defaults(func=cmd_batch)
+
+    m = sub.add_parser("sample", help="a synthetic population that meets the input constraints")
+    m.add_argument("rules", help="rule-set folder")
+    m.add_argument("-n", type=int, required=True, help="how many persons")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--output", required=True, help="persons.parquet or persons.csv")
+    m.add_argument("--pool", type=int, default=200, help="valid persons drawn by z3 repair, then recombined")
+    m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
+    m.add_argument("--quiet", action="store_true")
+    m.set_defaults(func=cmd_sample)
     return p
 
 

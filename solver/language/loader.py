@@ -89,6 +89,19 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
             expected="one of: " + ", ".join(allowed),
             hint=did_you_mean(key, allowed),
         )
+    if kind == "string_pattern_mismatch" or (kind == "string_too_long" and path and path[-1] == "[key]"):
+        is_key = bool(path) and path[-1] == "[key]"
+        at = path[:-1] if is_key else path
+        got = str(path[-2]) if is_key else _dig(located.data, at)
+        is_id = err.get("ctx", {}).get("pattern") == m.ID_PATTERN
+        return RuleError(
+            located.loc(at, key=is_key),
+            f"{excerpt(got)} is not {'an id' if is_id else 'a name'}",
+            expected="dotted names like emp.age_limit"
+            if is_id
+            else "a name: letters A-Z a-z, digits and _, not first a digit",
+            hint="rename it (names are used in expressions, so they follow the same rules)",
+        )
     # Union members add their own names to the path; cut back to a path that exists in the file.
     real = path
     while real and real not in located.value_locs:
