@@ -140,3 +140,32 @@ def test_option_sweep_names_each_other_reading() -> None:
 
     _, effects = option_effects(load_ruleset(MINI))
     assert {(e.option, e.value) for e in effects} == {("month_end", "roll"), ("gap_rule", "extra")}
+
+
+def test_a_worked_case_the_rules_no_longer_meet_is_a_finding(tmp_path: Path) -> None:
+    assert not [f for f in run_checks(load_ruleset(MINI)).findings if f.kind == "case_failed"]
+    rules = tmp_path / "mini"
+    shutil.copytree(MINI, rules)
+    text = (rules / "vocabulary.yaml").read_text(encoding="utf-8")
+    planted = text.replace("{key: [2025, child], value: 355,", "{key: [2025, child], value: 356,")
+    assert planted != text
+    (rules / "vocabulary.yaml").write_text(planted, encoding="utf-8")
+    failed = [f for f in run_checks(load_ruleset(rules)).findings if f.kind == "case_failed"]
+    assert [f.subject for f in failed] == ["child_local"]
+    f = failed[0]
+    assert f.explanation.startswith("mini.yaml:1: ") and "fee: expected 355, got ok [356]" in f.explanation
+    assert "fee.table" in f.rules and "M:1" in f.clauses and "fee.table [M:1]" in f.explanation
+
+
+def test_a_changed_shanghai_value_fails_the_gate_through_its_cases(tmp_path: Path) -> None:
+    rules = tmp_path / "shanghai"
+    shutil.copytree(SHANGHAI, rules)
+    table = rules / "parameters" / "resident_benefits.yaml"
+    text = table.read_text(encoding="utf-8")
+    planted = text.replace("{key: [2025, level_1], value: 70,", "{key: [2025, level_1], value: 71,")
+    assert planted != text
+    table.write_text(planted, encoding="utf-8")
+    report = run_checks(load_ruleset(rules))
+    failed = [f for f in report.new if f.kind == "case_failed"]
+    assert failed and all("expected 70, got ok [71]" in f.explanation for f in failed)
+    assert report.exit_code() == 1

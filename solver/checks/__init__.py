@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from solver import ir
+from solver.checks.cases import check_cases
 from solver.checks.engine import Checker, Settings
 from solver.checks.findings import Finding, apply_accepted, load_accepted
 from solver.checks.properties import check_properties, load_properties
@@ -47,14 +48,16 @@ def run_checks(
     settings: Settings | None = None,
     on_step: Callable[[str], None] | None = None,
     root: Path | None = None,
+    cases: bool = True,
 ) -> CheckReport:
-    """Every check of the rule set under one option assignment, per timeline interval."""
+    """Every check of the rule set under one option assignment, per timeline interval, and its worked
+    cases (each under the options it was worked under, so they do not depend on OPTIONS)."""
     start = time.perf_counter()
     resolved = resolve(rs, options or {})
     folder = Path(root or rs.root)
     props = load_properties(resolved, folder)
     checker = Checker(resolved, settings, on_step)
-    findings = checker.run([check_properties(props)] if props else [])
+    findings = checker.run([check_properties(props)] if props else []) + (check_cases(rs, folder) if cases else [])
     accepted = load_accepted(folder)
     marked = apply_accepted(findings, accepted)
     seen = {f.id for f in marked}
@@ -87,7 +90,7 @@ def option_effects(
     """The default report, and for every other reading of every option the findings it adds and
     removes: what each ambiguity of the text decides."""
     base = run_checks(rs, {}, settings)
-    ids = {f.id: f for f in base.findings}
+    ids = {f.id: f for f in base.findings if f.kind != "case_failed"}
     effects: list[OptionEffect] = []
     for name, opt in rs.options.items():
         for value in opt.type.values:
@@ -95,7 +98,7 @@ def option_effects(
                 continue
             if on_step:
                 on_step(f"{name}={value}")
-            other = run_checks(rs, {name: value}, settings)
+            other = run_checks(rs, {name: value}, settings, cases=False)
             theirs = {f.id: f for f in other.findings}
             added = tuple(f for i, f in theirs.items() if i not in ids)
             removed = tuple(f for i, f in ids.items() if i not in theirs)

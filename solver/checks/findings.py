@@ -24,6 +24,7 @@ Kind = Literal[
     "parameter_invariant",
     "property_violation",
     "undecided",
+    "case_failed",
 ]
 Severity = Literal["error", "warning", "info"]
 
@@ -38,6 +39,7 @@ SEVERITY: dict[Kind, Severity] = {
     "parameter_invariant": "error",
     "property_violation": "error",
     "undecided": "error",
+    "case_failed": "error",
 }
 
 TITLES: dict[Kind, str] = {
@@ -51,6 +53,7 @@ TITLES: dict[Kind, str] = {
     "parameter_invariant": "parameter table breaks an invariant",
     "property_violation": "declared property does not hold",
     "undecided": "the solver gave up (timeout): not checked",
+    "case_failed": "a worked case gets another answer than the one worked out by hand",
 }
 
 
