@@ -42,6 +42,14 @@ class _Gen:
     maybe_unknown: dict[str, bool] = field(default_factory=dict)
     node_ids: dict[int, int] = field(default_factory=dict)  # id(expr node) -> trace id
     nodes: list[ir.Expr] = field(default_factory=list)
+    variables: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def var(self, kind: str, name: str) -> str:
+        """The local holding an input/definition/output: an index, never the name from the file."""
+        key = (kind, name)
+        if key not in self.variables:
+            self.variables[key] = f"{kind[0]}{len(self.variables)}"
+        return self.variables[key]
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -79,9 +87,10 @@ class _Gen:
             case ir.Ref(name=n, kind=kind):
                 if kind == "option":
                     raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
-                return {"input": "i_", "definition": "d_", "output": "o_"}[kind] + n
+                return self.var(kind, n)
             case ir.Has(output=o, value=v):
-                return f"_lift(_contains)(o_{o}, {v!r})" if mu else f"({v!r} in o_{o})"
+                out = self.var("output", o)
+                return f"_lift(_contains)({out}, {v!r})" if mu else f"({v!r} in {out})"
             case ir.Unary(op="not", arg=a):
                 return f"_k_not({self.expr(a)})" if mu else f"(not {self.expr(a)})"
             case ir.Unary(op="neg", arg=a):
@@ -160,16 +169,16 @@ class _Gen:
         self.emit("def run(inp, _rec=None):", 0)
         for name in rs.inputs:
             if self.partial:
-                self.emit(f"i_{name} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
+                self.emit(f"{self.var('input', name)} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
             else:
-                self.emit(f"i_{name} = inp[{name!r}]")
+                self.emit(f"{self.var('input', name)} = inp[{name!r}]")
         self.emit("out = {}")
         done: set[str] = set()
         for name in rs.order:
             if name in rs.definitions:
                 d = rs.definitions[name]
                 self.maybe_unknown[name] = self.mu(d.expr)
-                self.emit(f"d_{name} = {self.expr(d.expr)}")
+                self.emit(f"{self.var('definition', name)} = {self.expr(d.expr)}")
                 continue
             o = rs.outputs[name]
             targeting = rs.rules_for(name)
@@ -187,7 +196,7 @@ class _Gen:
                     self.emit(f"_uk.append({a})", 2)
             default = self.expr(o.default) if o.default is not None else "_NO_DEFAULT"
             self.emit(
-                f"o_{name}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
+                f"{self.var('output', name)}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
                 f"{default} if not _ap and not _uk else None, {name!r})"
             )
             self.maybe_unknown[name] = True
@@ -264,7 +273,8 @@ class _Compiled:
             "_contains": lambda s, v: v in s,
             **gen.consts,
         }
-        # The source is generated from the typed IR above, never from rule text.
+        # The source is generated from the typed IR above, never from rule text: names become
+        # indexed locals (i0, d1, o2) and every value from a file is a repr'd constant or a _c<n> table.
         exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)
         self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...], bool]] = namespace["run"]
         self.source = source
