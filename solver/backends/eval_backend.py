@@ -235,8 +235,10 @@ _UNSET = object()  # a traced node's value before (or without) its evaluation
 class _NodeValues(Mapping[int, Any]):
     """id(node) -> value, over the tuple of per-node values a traced run returns."""
 
-    def __init__(self, index: Mapping[int, int], values: tuple[Any, ...]) -> None:
-        self._index, self._values = index, values
+    def __init__(self, index: Mapping[int, int], values: tuple[Any, ...], nodes: list[ir.Expr]) -> None:
+        # Keys are ids, so the nodes must outlive this map: codegen builds some nodes of its own
+        # (validity tests, balanced chains), and once freed their ids go to new, unrelated nodes.
+        self._index, self._values, self._nodes = index, values, nodes
 
     def __getitem__(self, key: int) -> Any:
         i = self._index[key]
@@ -323,7 +325,7 @@ class EvalBackend:
         compiled = self._traced[partial]
         box: list[tuple[Any, ...]] = []
         raw, applies, _ = compiled.run(person, box.append)
-        recorded = _NodeValues(compiled.index, box[0] if box else ())
+        recorded = _NodeValues(compiled.index, box[0] if box else (), compiled.nodes)
         env: dict[str, Any] = dict(person)
         env.update({n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()})
         for name, (status, values, _, _) in raw.items():
