@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RULES  := rules/shanghai
 
-.PHONY: demo test lint report bench clean
+.PHONY: demo test test-long lint report bench clean diff-reports
 
 $(BIN)/elig: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,21 @@ demo: $(BIN)/elig
 report: $(BIN)/elig
 	$(BIN)/elig check $(RULES) --quiet --format md --output reports/shanghai-check.md; test $$? -le 1
 
+# Both cores; the 20 slowest tests are printed at the end so a slow newcomer shows.
 test: $(BIN)/elig lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --durations=20
+
+# The same suite with five times the agreement persons and every planted mutant.
+test-long: $(BIN)/elig lint
+	ELIG_AGREE_SCALE=5 ELIG_MUTANTS=all $(BIN)/python -m pytest -n 2 --durations=20
 
 lint: $(BIN)/elig
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The diff reports: 2023 -> 2025, 2025 -> 2026 and every option's other reading (tests/test_diff.py checks them).
+diff-reports: $(BIN)/elig
+	$(BIN)/python -m solver.diff.reports reports
 
 bench: $(BIN)/elig
 	$(BIN)/python bench/decide.py

@@ -27,7 +27,8 @@ def _summary(report: CheckReport) -> str:
     counts = Counter(f.kind for f in report.new)
     accepted = sum(1 for f in report.findings if f.accepted)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"
-    return f"{len(report.new)} new finding(s) ({parts}); {accepted} accepted"
+    known = len(report.known_open)
+    return f"{len(report.new)} new finding(s) ({parts}); {accepted} accepted; {known} known open (draft defects)"
 
 
 def to_text(report: CheckReport) -> str:
@@ -37,7 +38,7 @@ def to_text(report: CheckReport) -> str:
         f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}",
     ]
     for f in report.findings:
-        tag = "accepted" if f.accepted else f.severity
+        tag = "accepted" if f.accepted else f"known open, {f.severity}" if f.known_open else f.severity
         lines.append("")
         lines.append(f"[{tag}] {f.id}  {TITLES[f.kind]}: {f.subject}")
         lines.append(f"  in: {', '.join(f.intervals)}")
@@ -50,6 +51,8 @@ def to_text(report: CheckReport) -> str:
             lines.append(f"  witness: {_witness(f)}")
         if f.accepted:
             lines.append(f"  accepted because: {f.accepted}")
+        if f.known_open:
+            lines.append(f"  known open: {f.known_open}")
     if report.switched_off:
         lines.append("\nswitched off by the options in force (the other reading of an ambiguity):")
         lines += [f"  {rule}: {test}" for rule, test in sorted(report.switched_off.items())]
@@ -74,7 +77,9 @@ def to_markdown(report: CheckReport) -> str:
         "|----|------|---------|-----------|--------|",
     ]
     for f in report.findings:
-        status = "accepted" if f.accepted else f"**open** ({f.severity})"
+        status = (
+            "accepted" if f.accepted else f"known open ({f.severity})" if f.known_open else f"**open** ({f.severity})"
+        )
         lines.append(f"| `{f.id}` | {f.kind} | `{f.subject}` | {', '.join(f.intervals)} | {status} |")
     for f in report.findings:
         lines += ["", f"## {TITLES[f.kind]}: `{f.subject}`", "", f"- id: `{f.id}`"]
@@ -88,6 +93,8 @@ def to_markdown(report: CheckReport) -> str:
             lines.append(f"- witness: {_witness(f)}")
         if f.accepted:
             lines.append(f"- accepted: {f.accepted}")
+        if f.known_open:
+            lines.append(f"- known open (reported to the draft's authors): {f.known_open}")
     if report.switched_off:
         lines += ["", "## Rules switched off by the options in force", ""]
         lines.append("Each is the other reading of an ambiguity; `elig check --option` turns it on.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,14 +26,7 @@ class Case:
 
 def load_cases(path: Path) -> list[Case]:
     """A file with a list of cases, a single case, or a bare person mapping (YAML or JSON)."""
-    if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise RuleError(ir.Loc(str(path), e.lineno, e.colno), f"not valid JSON: {e.msg}") from None
-        located = Located(data, str(path))
-    else:
-        located = load(path)
+    located = load(path)
     data = located.data
     if isinstance(data, dict) and "person" not in data:
         return [Case(path.stem, data, loc=located.loc(()))]
@@ -70,8 +62,10 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
         if not p.exists():
             raise EligError(f"{p}: no such file or folder")
         files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
-        for f in files:
-            out.extend((f, c) for c in load_cases(f))
+        found = [(f, c) for f in files for c in load_cases(f)]
+        if not found:
+            raise EligError(f"{p}: no persons or cases in it (an empty folder, or an empty list)")
+        out.extend(found)
     return out
 
 

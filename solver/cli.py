@@ -6,10 +6,25 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from solver.errors import EligError, InputError
+
+
+def _not_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number that is 0 or more (a negative limit is refused, not taken)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{value} is negative (0 means no limit)")
+        return value
+
+    return parse
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
@@ -202,6 +217,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_checklist(path: Path) -> dict[str, str]:
+    """clause id -> reading, from a checklist file (`clauses: [{id: ..., reading: ...}, ...]`)."""
+    from solver.errors import RuleError
+    from solver.language.strict_yaml import load
+
+    located = load(path)
+    clauses = located.data.get("clauses") if isinstance(located.data, dict) else None
+    if not isinstance(clauses, list):
+        raise RuleError(
+            located.loc(("clauses",)), "a checklist needs a list `clauses`", expected="clauses: [- id: ...]"
+        )
+    out = {}
+    for i, c in enumerate(clauses):
+        if not isinstance(c, dict) or not isinstance(c.get("id"), str | int) or isinstance(c.get("id"), bool):
+            raise RuleError(located.loc(("clauses", i)), "a checklist entry needs an `id`", expected="- id: ...")
+        out[str(c["id"])] = str(c.get("reading", ""))
+    return out
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from solver.cases import collect
     from solver.coverage import cases_of, coverage, render_text
@@ -212,10 +246,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     cov = coverage(rs, cases)
     checklist = None
     if args.checklist:
-        import yaml
-
-        data = yaml.safe_load(Path(args.checklist).read_text(encoding="utf-8"))
-        checklist = {str(c["id"]): str(c.get("reading", "")) for c in data["clauses"]}
+        checklist = _read_checklist(Path(args.checklist))
     print(render_text(cov, checklist))
     ids = checklist or cov.clauses
     ok = all(i in cov.clauses and cov.clauses[i].complete for i in ids)
@@ -254,6 +285,204 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 1 if fs.unconfirmed else 0
 
 
+def _diff_versions(args: argparse.Namespace) -> tuple[object, object]:
+    """The two versions of `elig diff` / `check --against`: two folders, two years or two readings."""
+    from solver.diff.engine import Version
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    if len(args.rules) not in (1, 2):
+        raise InputError("rules", "give one rule-set folder (with --vs-year or --vs-option) or two (OLD NEW)")
+    old_rs = load_ruleset(args.rules[0])
+    new_rs = load_ruleset(args.rules[-1])
+    old_opts, new_opts = _options(args.option), {**_options(args.option), **_options(args.vs_option)}
+    if len(args.rules) == 1 and args.vs_year is None and not args.vs_option:
+        raise InputError("rules", "one folder needs --year A --vs-year B or --option N=x --vs-option N=y")
+    pins: list[dict[str, object]] = [{}, {}]
+    for i, year in enumerate((args.year, args.vs_year if args.vs_year is not None else args.year)):
+        if year is not None:
+            if not old_rs.time:
+                raise InputError("--year", f"rule set {old_rs.name} declares no time input")
+            pins[i][old_rs.time] = year
+    if args.as_of is not None:
+        pins[0]["as_of"] = pins[1]["as_of"] = args.as_of
+    label = _version_label
+    old = Version(resolve(old_rs, old_opts), label(args.rules[0], args.year, old_opts, args), pins[0])  # type: ignore[arg-type]
+    new_year = args.vs_year if args.vs_year is not None else args.year
+    new = Version(resolve(new_rs, new_opts), label(args.rules[-1], new_year, new_opts, args), pins[1])  # type: ignore[arg-type]
+    return old, new
+
+
+def _version_label(folder: str, year: int | None, opts: dict[str, str], args: argparse.Namespace) -> str:
+    parts = [folder] if len(args.rules) == 2 else []
+    if year is not None:
+        parts.append(str(year))
+    parts += [f"{k}={v}" for k, v in opts.items() if k in {n.partition("=")[0] for n in args.vs_option}]
+    return " ".join(parts) or folder
+
+
+def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
+    from solver.person import parse_value
+
+    out: dict[str, object] = {}
+    for text in args.fix:
+        name, sep, raw = text.partition("=")
+        if not sep:
+            raise InputError("--fix", f"'{text}' is not FIELD=VALUE")
+        inputs = rs.inputs  # type: ignore[attr-defined]
+        if name not in inputs:
+            raise InputError("--fix", f"unknown input '{name}'", allowed=", ".join(sorted(inputs)))
+        out[name] = parse_value(name, inputs[name].type, _coerce(raw))
+    return out
+
+
+def run_diff(args: argparse.Namespace) -> object:
+    from solver.diff.engine import Version, combinations, count_population, diff, read_population
+
+    old, new = _diff_versions(args)
+    assert isinstance(old, Version) and isinstance(new, Version)
+    for o in args.output:
+        if o not in old.rs.outputs and o not in new.rs.outputs:
+            raise InputError("--output", f"unknown output '{o}'", allowed=", ".join(old.rs.outputs))
+    fix = _fixed(args, old.rs)
+    kwargs = {"outputs": args.output or None, "fix": fix, "max_regions": args.max_regions, "timeout_ms": args.timeout}
+    if not args.quiet and sys.stderr.isatty():
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("diff", total=None)
+            rep = diff(old, new, on_step=lambda s: bar.update(task, description=s[:100]), **kwargs)
+    else:
+        rep = diff(old, new, **kwargs)
+    if args.population:
+        return count_population(rep, old, new, read_population(args.population, old.rs))
+    return combinations(rep, old, new)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from solver.diff import render
+    from solver.diff.engine import DiffReport
+
+    rep = run_diff(args)
+    assert isinstance(rep, DiffReport)
+    if args.format == "md":
+        text = render.to_markdown(rep, command=_diff_command(args))
+    else:
+        text = {"text": render.to_text, "json": render.to_json}[args.format](rep)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        proof = "complete" if rep.complete else "INCOMPLETE"
+        print(f"{args.out}: {len(rep.regions)} region(s), {proof}", file=sys.stderr)
+    else:
+        print(text)
+    return 0 if rep.complete else 1
+
+
+def _diff_command(args: argparse.Namespace) -> str:
+    """The arguments that make the report (what a reader reruns; the report test reruns it)."""
+    parts = list(args.rules)
+    for flag, values in (("--option", args.option), ("--vs-option", args.vs_option), ("--fix", args.fix)):
+        parts += [x for v in values for x in (flag, v)]
+    for flag, value in (("--year", args.year), ("--vs-year", args.vs_year), ("--as-of", args.as_of)):
+        if value is not None:
+            parts += [flag, str(value)]
+    parts += [x for o in args.output for x in ("--output", o)]
+    if args.max_regions != 40:
+        parts += ["--max-regions", str(args.max_regions)]
+    return " ".join(parts)
+
+
+def _diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--year", type=int, help="the insurance year of the old side (one folder)")
+    p.add_argument("--vs-year", type=int, help="the insurance year of the new side")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="a reading on both sides")
+    p.add_argument("--vs-option", action="append", default=[], metavar="NAME=VALUE", help="the new side's reading")
+    p.add_argument("--as-of", type=dt.date.fromisoformat, help="fix the as_of input on both sides")
+    p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE", help="fix an input on both sides")
+    p.add_argument("--max-regions", type=int, default=40, help="regions per output before the answer is truncated")
+    p.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: unknown")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Check and decide a population file in SQL: results (Parquet) and an errors file."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from solver.batch import run_batch
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), _options(args.option))
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=args.quiet,
+    ) as bar:
+        task = bar.add_task("loading", total=3)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text, advance=0 if text.startswith("reading") else 1)
+
+        report = run_batch(
+            rs,
+            Path(args.input),
+            Path(args.output),
+            errors_file=Path(args.errors) if args.errors else None,
+            engine=args.engine,
+            outputs=outputs,
+            progress=step,
+        )
+        bar.update(task, completed=3)
+    seconds = time.perf_counter() - start
+    console.print(
+        f"{report.rows_in:,} rows: {report.results:,} decided -> {report.output}, "
+        f"{report.error_rows:,} with errors ({report.errors:,} bad fields) -> {report.errors_file}; "
+        f"{seconds:.2f} s, {report.rows_in / max(seconds, 1e-9):,.0f} rows/s on {args.engine}"
+    )
+    return 1 if report.error_rows else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """A synthetic population that meets the input constraints."""
+    from rich.console import Console
+
+    from solver.batch import sample_population
+    from solver.language.loader import load_ruleset
+    from solver.language.strict_yaml import load as load_yaml
+    from solver.passes.options import resolve
+
+    rs = resolve(load_ruleset(args.rules), {})
+    marginals = None
+    if args.marginals:
+        data = load_yaml(Path(args.marginals)).data
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise InputError("--marginals", "expected FIELD: {VALUE: WEIGHT, ...}", allowed="a YAML mapping")
+        marginals = data
+    console = Console(stderr=True)
+    n = sample_population(
+        rs,
+        args.n,
+        args.seed,
+        Path(args.output),
+        pool_size=args.pool,
+        marginals=marginals,
+        progress=(lambda t: None) if args.quiet else (lambda t: console.print(t)),
+    )
+    console.print(f"{n:,} persons -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -288,7 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
     )
-    e.add_argument("--timeout", type=int, default=20000, metavar="MS", help="solver time limit per query (0: none)")
+    e.add_argument(
+        "--timeout", type=_not_negative(int), default=20000, metavar="MS", help="solver time limit per query (0: none)"
+    )
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument(
         "--format", choices=("text", "rich", "md", "json", "html"), default="text", help="text: rich on a terminal"
@@ -310,7 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     k.add_argument("--format", choices=("text", "md", "json"), default="text")
     k.add_argument("--output", help="write the report to this file")
-    k.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: undecided")
+    k.add_argument(
+        "--timeout",
+        type=_not_negative(int),
+        default=20_000,
+        metavar="MS",
+        help="per solver question; past it: undecided",
+    )
     k.add_argument("--quiet", action="store_true", help="no progress display")
     k.add_argument(
         "--sweep-options", action="store_true", help="also check every other reading of every option: what each changes"
@@ -323,14 +560,46 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("yaml", "pytest", "csv"), default="yaml")
     f.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     f.add_argument("--set", choices=("cover", "all"), default="cover", help="the covering set or every person found")
-    f.add_argument("--timeout", type=int, default=2000, metavar="MS", help="z3 time per query (default 2000)")
-    f.add_argument("--cover-seconds", type=float, default=20.0, help="clingo time for the minimum cover")
+    f.add_argument(
+        "--timeout", type=_not_negative(int), default=2000, metavar="MS", help="z3 time per query (default 2000)"
+    )
+    f.add_argument("--cover-seconds", type=_not_negative(float), default=20.0, help="clingo time for the minimum cover")
     f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
     f.set_defaults(func=cmd_fixtures)
+
+    df = sub.add_parser("diff", help="who is affected by a change of the rules: regions, witnesses, completeness")
+    df.add_argument("rules", nargs="+", help="OLD NEW rule-set folders, or one folder with --vs-year / --vs-option")
+    _diff_arguments(df)
+    df.add_argument("--output", action="append", default=[], help="only these outputs")
+    df.add_argument("--population", help="CSV or Parquet of persons: how many fall in each region")
+    df.add_argument("--format", choices=("text", "md", "json"), default="text")
+    df.add_argument("--out", help="write the report to this file")
+    df.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("schema", help="print the JSON Schema of rule files (or of case files)")
     s.add_argument("kind", nargs="?", choices=("rules", "case"), default="rules")
     s.set_defaults(func=cmd_schema)
+
+    b = sub.add_parser("batch", help="decide a population file (CSV/Parquet) in SQL: results and an errors file")
+    b.add_argument("rules", help="rule-set folder")
+    b.add_argument("--input", required=True, help="persons.csv or persons.parquet (one column per input field)")
+    b.add_argument("--output", required=True, help="results.parquet")
+    b.add_argument("--errors", help="errors CSV (default: OUTPUT stem + .errors.csv)")
+    b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
+    b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
+    b.add_argument("--quiet", action="store_true", help="no progress display")
+    b.set_defaults(func=cmd_batch)
+
+    m = sub.add_parser("sample", help="a synthetic population that meets the input constraints")
+    m.add_argument("rules", help="rule-set folder")
+    m.add_argument("-n", type=int, required=True, help="how many persons")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--output", required=True, help="persons.parquet or persons.csv")
+    m.add_argument("--pool", type=int, default=200, help="valid persons drawn by z3 repair, then recombined")
+    m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
+    m.add_argument("--quiet", action="store_true")
+    m.set_defaults(func=cmd_sample)
     return p
 
 

@@ -481,8 +481,6 @@ class _Search:
         return _Part(f"output {name} as its rules give it ({shown})", clauses, TRUE)
 
 
-
-
 def _boundary_origin(o: Obligation) -> str:
     """What a boundary fixture is, in the words of its edge ("boundary of 'age < 18' at 18")."""
     assert o.atom is not None

@@ -4,11 +4,15 @@ name what is allowed; a missing field (or null) is left out, so outputs needing 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from solver import ir
 from solver.errors import InputError, did_you_mean
+from solver.language.strict_yaml import excerpt
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def domain(t: ir.Type) -> str:
@@ -27,28 +31,30 @@ def parse_value(name: str, t: ir.Type, raw: Any) -> ir.Value:
 
     if isinstance(t, ir.BoolT):
         if not isinstance(raw, bool):
-            raise bad(f"{raw!r} is not a boolean")
+            raise bad(f"{excerpt(raw)} is not a boolean")
         return raw
     if isinstance(t, ir.IntT):
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise bad(f"{raw!r} is not a whole number")
+            raise bad(f"{excerpt(raw)} is not a whole number")
         if not t.lo <= raw <= t.hi:
             raise bad(f"{raw} is outside the domain")
         return raw
     if isinstance(t, ir.DateT):
         if isinstance(raw, str):
-            try:
+            try:  # exactly YYYY-MM-DD (fromisoformat would also take 20250101 and 2025-W01-1)
+                if not _DATE.fullmatch(raw):
+                    raise ValueError
                 raw = dt.date.fromisoformat(raw)
             except ValueError:
-                raise bad(f"{raw!r} is not a date") from None
+                raise bad(f"{excerpt(raw)} is not a date") from None
         if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
-            raise bad(f"{raw!r} is not a date")
+            raise bad(f"{excerpt(raw)} is not a date")
         if not t.lo <= raw <= t.hi:
             raise bad(f"{raw} is outside the domain")
         return raw
     if not isinstance(raw, str) or raw not in t.values:
-        hint = did_you_mean(str(raw), t.values)
-        raise bad(f"{raw!r} is not one of the values" + (f" ({hint})" if hint else ""))
+        hint = did_you_mean(str(raw)[:200], t.values)
+        raise bad(f"{excerpt(raw)} is not one of the values" + (f" ({hint})" if hint else ""))
     return raw
 
 
@@ -56,9 +62,11 @@ def parse_person(rs: ir.RuleSet, data: Mapping[str, Any]) -> dict[str, ir.Value]
     out: dict[str, ir.Value] = {}
     for name, raw in data.items():
         if name not in rs.inputs:
-            hint = did_you_mean(str(name), rs.inputs)
+            hint = did_you_mean(str(name)[:200], rs.inputs)
             raise InputError(
-                str(name), "unknown field" + (f" ({hint})" if hint else ""), allowed=", ".join(sorted(rs.inputs))
+                excerpt(str(name))[1:-1],
+                "unknown field" + (f" ({hint})" if hint else ""),
+                allowed=", ".join(sorted(rs.inputs)),
             )
         if raw is not None:
             out[name] = parse_value(name, rs.inputs[name].type, raw)

@@ -12,145 +12,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from solver import dates, ir
-from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
-
-# ---------------------------------------------------------------- unknown values
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """An unknown value: which inputs were missing and what else was wrong."""
-
-    missing: frozenset[str] = frozenset()
-    reasons: tuple[str, ...] = ()
-
-    def __or__(self, other: Unknown) -> Unknown:
-        reasons = self.reasons + tuple(r for r in other.reasons if r not in self.reasons)
-        return Unknown(self.missing | other.missing, reasons)
-
-
-def _merge(*vals: Any) -> Unknown:
-    out = Unknown()
-    for v in vals:
-        if isinstance(v, Unknown):
-            out = out | v
-    return out
-
-
-def k_and(a: Any, b: Any) -> Any:
-    if a is False or b is False:
-        return False
-    if a is True and b is True:
-        return True
-    return _merge(a, b)
-
-
-def k_or(a: Any, b: Any) -> Any:
-    if a is True or b is True:
-        return True
-    if a is False and b is False:
-        return False
-    return _merge(a, b)
-
-
-def k_not(a: Any) -> Any:
-    return a if isinstance(a, Unknown) else not a
-
-
-def k_ite(c: Any, a: Any, b: Any) -> Any:
-    return c if isinstance(c, Unknown) else (a if c else b)
-
-
-def k_in(item: Any, *choices: Any) -> Any:
-    if isinstance(item, Unknown):
-        return item
-    unknown = [c for c in choices if isinstance(c, Unknown)]
-    if any(c == item for c in choices if not isinstance(c, Unknown)):
-        return True
-    return _merge(*unknown) if unknown else False
-
-
-def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """fn applied when every argument is known; otherwise the merged unknown."""
-
-    def lifted(*args: Any) -> Any:
-        for a in args:
-            if isinstance(a, Unknown):
-                return _merge(*args)
-        return fn(*args)
-
-    return lifted
-
-
-def lookup(table: Mapping[tuple[Any, ...], Any], name: str, *key: Any) -> Any:
-    for k in key:
-        if isinstance(k, Unknown):
-            return _merge(*key)
-    try:
-        return table[key]
-    except KeyError:
-        shown = ", ".join(str(k) for k in key)
-        return Unknown(reasons=(f"no parameter {name} for ({shown})",))
-
-
-# The builtins, on known values (lift() makes them three-valued).
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "year": lambda d: d.year,
-    "month": lambda d: d.month,
-    "day": lambda d: d.day,
-    "date": dates.make_date,
-    "age_at": dates.age_at,
-    "year_end_age": dates.year_end_age,
-    "month_index": dates.month_index,
-    "first_of_next_month": dates.first_of_next_month,
-    "add_months": dates.add_months,
-    "days_between": dates.days_between,
-    "min": min,
-    "max": max,
-}
-_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "//": operator.floordiv,
-    "%": operator.mod,
-}
-
-
-def finish(
-    card: str, applying: list[str], values: list[Any], unknown: list[Any], default: Any, name: str
-) -> tuple[Any, tuple[Any, ...]]:
-    """An output's (value for references, raw result) from its applying rules."""
-    bad = [v for v in values if isinstance(v, Unknown)] + unknown
-    if bad:
-        u = _merge(*bad)
-        return u, ("unknown", (), (), u)
-    rules = tuple(sorted(applying))
-    if not values:
-        if default is not _NO_DEFAULT:
-            if isinstance(default, Unknown):
-                return default, ("unknown", (), (), default)
-            return default, ("ok", (default,), (), None)
-        if card == "set":
-            return frozenset(), ("ok", (), (), None)
-        status = "gap" if card == "exactly_one" else "none"
-        return Unknown(reasons=(f"{name} has no value",)), (status, (), (), None)
-    vals = sort_values(values)
-    if card == "set":
-        return frozenset(vals), ("ok", vals, rules, None)
-    if len(vals) > 1:
-        return Unknown(reasons=(f"{name} has conflicting values",)), ("conflict", vals, rules, None)
-    return vals[0], ("ok", vals, rules, None)
-
-
-_NO_DEFAULT = object()
+from solver import ir
+from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.semantics.values import (
+    BINOPS,
+    BUILTINS,
+    NO_DEFAULT,
+    Unknown,
+    finish,
+    k_and,
+    k_in,
+    k_ite,
+    k_not,
+    k_or,
+    lift,
+    lookup,
+)
 
 # ---------------------------------------------------------------- code generation
 
@@ -165,6 +42,14 @@ class _Gen:
     maybe_unknown: dict[str, bool] = field(default_factory=dict)
     node_ids: dict[int, int] = field(default_factory=dict)  # id(expr node) -> trace id
     nodes: list[ir.Expr] = field(default_factory=list)
+    variables: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def var(self, kind: str, name: str) -> str:
+        """The local holding an input/definition/output: an index, never the name from the file."""
+        key = (kind, name)
+        if key not in self.variables:
+            self.variables[key] = f"{kind[0]}{len(self.variables)}"
+        return self.variables[key]
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -202,9 +87,10 @@ class _Gen:
             case ir.Ref(name=n, kind=kind):
                 if kind == "option":
                     raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
-                return {"input": "i_", "definition": "d_", "output": "o_"}[kind] + n
+                return self.var(kind, n)
             case ir.Has(output=o, value=v):
-                return f"_lift(_contains)(o_{o}, {v!r})" if mu else f"({v!r} in o_{o})"
+                out = self.var("output", o)
+                return f"_lift(_contains)({out}, {v!r})" if mu else f"({v!r} in {out})"
             case ir.Unary(op="not", arg=a):
                 return f"_k_not({self.expr(a)})" if mu else f"(not {self.expr(a)})"
             case ir.Unary(op="neg", arg=a):
@@ -283,16 +169,16 @@ class _Gen:
         self.emit("def run(inp, _rec=None):", 0)
         for name in rs.inputs:
             if self.partial:
-                self.emit(f"i_{name} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
+                self.emit(f"{self.var('input', name)} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
             else:
-                self.emit(f"i_{name} = inp[{name!r}]")
+                self.emit(f"{self.var('input', name)} = inp[{name!r}]")
         self.emit("out = {}")
         done: set[str] = set()
         for name in rs.order:
             if name in rs.definitions:
                 d = rs.definitions[name]
                 self.maybe_unknown[name] = self.mu(d.expr)
-                self.emit(f"d_{name} = {self.expr(d.expr)}")
+                self.emit(f"{self.var('definition', name)} = {self.expr(d.expr)}")
                 continue
             o = rs.outputs[name]
             targeting = rs.rules_for(name)
@@ -310,7 +196,7 @@ class _Gen:
                     self.emit(f"_uk.append({a})", 2)
             default = self.expr(o.default) if o.default is not None else "_NO_DEFAULT"
             self.emit(
-                f"o_{name}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
+                f"{self.var('output', name)}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
                 f"{default} if not _ap and not _uk else None, {name!r})"
             )
             self.maybe_unknown[name] = True
@@ -379,15 +265,16 @@ class _Compiled:
             "_lift": lift,
             "_lookup": lookup,
             "_builtins": BUILTINS,
-            "_binops": _BINOPS,
+            "_binops": BINOPS,
             "_finish": finish,
-            "_NO_DEFAULT": _NO_DEFAULT,
+            "_NO_DEFAULT": NO_DEFAULT,
             "_UNSET": _UNSET,
             "_neg": operator.neg,
             "_contains": lambda s, v: v in s,
             **gen.consts,
         }
-        # The source is generated from the typed IR above, never from rule text.
+        # The source is generated from the typed IR above, never from rule text: names become
+        # indexed locals (i0, d1, o2) and every value from a file is a repr'd constant or a _c<n> table.
         exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)
         self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...], bool]] = namespace["run"]
         self.source = source

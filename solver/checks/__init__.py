@@ -28,10 +28,16 @@ class CheckReport:
 
     @property
     def new(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.accepted)
+        """Findings neither accepted nor known-open: what fails the gate."""
+        return tuple(f for f in self.findings if not f.accepted and not f.known_open)
+
+    @property
+    def known_open(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.known_open)
 
     def exit_code(self) -> int:
-        """0: nothing new; 1: new findings (an undecided check counts: it proved nothing)."""
+        """0: nothing new (known-open defects are listed, not gating); 1: new findings (an undecided
+        check counts: it proved nothing)."""
         return 1 if self.new else 0
 
 

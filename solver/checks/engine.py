@@ -240,8 +240,8 @@ class Checker:
             for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
                 if bound is not None:
                     b = self.enc.const_term(bound, t)
-                    parts[f"valid:{r.id}:{op}"] = less(b, v.value, strict=False) if op == ">=" else less(
-                        v.value, b, strict=False
+                    parts[f"valid:{r.id}:{op}"] = (
+                        less(b, v.value, strict=False) if op == ">=" else less(v.value, b, strict=False)
                     )
         if exceptions:
             for u in r.unless:

@@ -68,6 +68,7 @@ class Finding:
     witness: Mapping[str, ir.Value] | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     accepted: str = ""  # the reason, when accepted.yaml lists this finding
+    known_open: str = ""  # a known defect of the draft (accepted.yaml `status: open`): shown, not gating
     shown: tuple[str, ...] = ()  # the witness fields the finding depends on (what a reader needs)
 
     @property
@@ -100,6 +101,8 @@ class Finding:
             out["witness"] = {k: _json_value(v) for k, v in self.witness.items()}
         if self.accepted:
             out["accepted"] = self.accepted
+        if self.known_open:
+            out["known_open"] = self.known_open
         return out
 
 
@@ -112,10 +115,12 @@ class Accepted:
     id: str
     reason: str
     loc: ir.Loc
+    status: Literal["accepted", "open"] = "accepted"  # open: a known defect reported to the draft's authors
 
 
 def load_accepted(root: Path) -> dict[str, Accepted]:
-    """accepted.yaml: a list of {id, reason} (optional `note`), each reviewed by a person."""
+    """accepted.yaml: a list of {id, reason} (optional `note`, `status: accepted|open`), each reviewed
+    by a person."""
     path = root / "accepted.yaml"
     if not path.exists():
         return {}
@@ -126,17 +131,32 @@ def load_accepted(root: Path) -> dict[str, Accepted]:
     out: dict[str, Accepted] = {}
     for i, entry in enumerate(data):
         loc = located.loc((i,))
-        if not isinstance(entry, dict) or set(entry) - {"id", "reason", "note"} or not {"id", "reason"} <= set(entry):
+        keys = set(entry) if isinstance(entry, dict) else set()
+        if not isinstance(entry, dict) or keys - {"id", "reason", "note", "status"} or not {"id", "reason"} <= keys:
             raise RuleError(loc, "an accepted finding needs `id` and `reason`", expected="{id: KIND:HASH, reason: why}")
         if not str(entry["reason"]).strip():
             raise RuleError(located.loc((i, "reason")), "the reason is empty", hint="say why the law intends this")
-        out[str(entry["id"])] = Accepted(str(entry["id"]), str(entry["reason"]), loc)
+        status = entry.get("status", "accepted")
+        if status not in ("accepted", "open"):
+            raise RuleError(
+                located.loc((i, "status")), f"unknown status {status!r}", expected="accepted | open",
+                hint="open: a known defect of the draft, listed in every report but not failing the gate",
+            )
+        out[str(entry["id"])] = Accepted(
+            str(entry["id"]), str(entry["reason"]), loc, "open" if status == "open" else "accepted"
+        )
     return out
 
 
 def apply_accepted(findings: Sequence[Finding], accepted: Mapping[str, Accepted]) -> list[Finding]:
-    """Mark accepted findings; an undecided check can never be accepted (it proved nothing)."""
-    return [
-        replace(f, accepted=accepted[f.id].reason) if f.id in accepted and f.kind != "undecided" else f
-        for f in findings
-    ]
+    """Mark accepted and known-open findings; an undecided check can never be either (it proved nothing)."""
+    out: list[Finding] = []
+    for f in findings:
+        a = accepted.get(f.id)
+        if a is None or f.kind == "undecided":
+            out.append(f)
+        elif a.status == "open":
+            out.append(replace(f, known_open=a.reason))
+        else:
+            out.append(replace(f, accepted=a.reason))
+    return out

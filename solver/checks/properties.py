@@ -149,8 +149,10 @@ def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) ->
     _, trace = checker.decide_traced(person)
     if trace.env.get("__assume") is not True or trace.env.get("__prove") is True:
         raise BackendDisagreement(f"property {p.id}: eval does not confirm the counterexample {person}")
-    why = f"a person meets `{_text(p.assume)}` but not `{_text(p.prove)}` ({p.doc})" if p.doc else (
-        f"a person meets `{_text(p.assume)}` but not `{_text(p.prove)}`"
+    why = (
+        f"a person meets `{_text(p.assume)}` but not `{_text(p.prove)}` ({p.doc})"
+        if p.doc
+        else (f"a person meets `{_text(p.assume)}` but not `{_text(p.prove)}`")
     )
     return [_finding(ch, "property_violation", p, why, label, person)]
 

@@ -37,6 +37,7 @@ from solver.ir import (
     Ref,
     Type,
     Unary,
+    children,
     same_kind,
 )
 
@@ -127,16 +128,76 @@ def parse_tree(text: str, base: Loc) -> Tree[Token]:
         raise RuleError(loc, f"cannot parse expression: {what}", expected=", ".join(names), hint=hint) from None
 
 
+# Limits: real rules nest about 10 deep and stay under 500 characters.
+MAX_EXPR_CHARS = 20_000
+MAX_NESTING = 40  # brackets in the text and depth of the typed tree
+MAX_INT_DIGITS = 15
+BALANCED_FROM = 16  # longer flat chains of and / or / + become balanced trees (depth log n)
+
+
 def parse(text: str | bool | int, base: Loc, scope: Scope, want: Type | None = None) -> Expr:
     """Parse and type one expression; `want` checks its type (enum literals take it)."""
     if isinstance(text, bool):
         text = "true" if text else "false"
+    text = str(text)
+    too_deep = RuleError(
+        base,
+        f"expression nested more than {MAX_NESTING} deep",
+        hint="name parts of it as definitions",
+    )
+    if len(text) > MAX_EXPR_CHARS:
+        raise RuleError(
+            base, f"expression of {len(text)} characters (at most {MAX_EXPR_CHARS})", hint="split it into definitions"
+        )
+    if _bracket_depth(text) > MAX_NESTING:
+        raise too_deep
     typer = _Typer(base, scope)
-    tree = parse_tree(str(text), base)
-    expr = typer.typed(tree, hint=want)
+    try:
+        tree = parse_tree(text, base)
+        expr = typer.typed(tree, hint=want)
+    except RecursionError:  # e.g. thousands of `not not ...`: refused like deep brackets
+        raise too_deep from None
+    if _depth(expr) > MAX_NESTING:
+        raise too_deep
     if want is not None:
         typer.expect(expr, want, "this expression", tree)
     return expr
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]":
+            depth -= 1
+    return deepest
+
+
+def _depth(e: Expr) -> int:
+    deepest, todo = 0, [(e, 1)]
+    while todo:
+        node, d = todo.pop()
+        deepest = max(deepest, d)
+        todo.extend((c, d + 1) for c in children(node))
+    return deepest
+
+
+def _chain(op: BinaryOp, parts: list[Expr], t: Type, loc: Loc) -> Expr:
+    """a op b op c ...: left-nested as written, or balanced when long (op is associative)."""
+    if len(parts) < BALANCED_FROM:
+        out = parts[0]
+        for p in parts[1:]:
+            out = Binary(op, out, p, t, loc)
+        return out
+    mid = len(parts) // 2
+    return Binary(op, _chain(op, parts[:mid], t, loc), _chain(op, parts[mid:], t, loc), t, loc)
 
 
 # Builtins: argument kinds -> result type. "int" covers money, "date" dates, "enum" month_end rule.
@@ -196,6 +257,8 @@ class _Typer:
             return self.typed(cast(Tree[Token], kids[0]), hint)
         match kind:
             case "int":
+                if len(str(kids[0])) > MAX_INT_DIGITS:
+                    raise self.fail(node, f"a number of {len(str(kids[0]))} digits (at most {MAX_INT_DIGITS})")
                 return Const(int(str(kids[0])), ANY_INT, loc)
             case "date":
                 try:
@@ -231,10 +294,7 @@ class _Typer:
                 parts = [self.typed(cast(Tree[Token], k), BOOL) for k in kids]
                 for p, k in zip(parts, kids, strict=True):
                     self.expect(p, BOOL, f"an operand of '{op}'", cast(Tree[Token], k))
-                out = parts[0]
-                for p in parts[1:]:
-                    out = Binary(op, out, p, BOOL, loc)
-                return out
+                return _chain(op, parts, BOOL, loc)
             case "arith":
                 return self.arith(node)
             case "compare":
@@ -291,6 +351,13 @@ class _Typer:
 
     def arith(self, node: Tree[Token]) -> Expr:
         kids = node.children
+        ops = {str(k) for k in kids[1::2]}
+        if ops == {"+"} and len(kids) // 2 + 1 >= BALANCED_FROM:
+            parts = [self.typed(cast(Tree[Token], k), ANY_INT) for k in kids[::2]]
+            for p, k in zip(parts, kids[::2], strict=True):
+                self.expect(p, ANY_INT, "an arithmetic operand", cast(Tree[Token], k))
+            unit = parts[0].type.unit if isinstance(parts[0].type, IntT) else ""
+            return _chain("+", parts, IntT(ANY_INT.lo, ANY_INT.hi, unit), self.loc(cast(Token, kids[1])))
         out = self.typed(cast(Tree[Token], kids[0]), ANY_INT)
         self.expect(out, ANY_INT, "an arithmetic operand", cast(Tree[Token], kids[0]))
         for i in range(1, len(kids), 2):

@@ -19,7 +19,7 @@ from solver import ir
 from solver.errors import RuleError, RuleErrors, did_you_mean
 from solver.language import model as m
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
-from solver.language.strict_yaml import Located, load
+from solver.language.strict_yaml import Located, excerpt, load
 
 SKIP_DIRS = {"cases", "samples", "reports"}
 SKIP_FILES = {"accepted.yaml", "properties.yaml"}
@@ -89,6 +89,19 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
             expected="one of: " + ", ".join(allowed),
             hint=did_you_mean(key, allowed),
         )
+    if kind == "string_pattern_mismatch" or (kind == "string_too_long" and path and path[-1] == "[key]"):
+        is_key = bool(path) and path[-1] == "[key]"
+        at = path[:-1] if is_key else path
+        got = str(path[-2]) if is_key else _dig(located.data, at)
+        is_id = err.get("ctx", {}).get("pattern") == m.ID_PATTERN
+        return RuleError(
+            located.loc(at, key=is_key),
+            f"{excerpt(got)} is not {'an id' if is_id else 'a name'}",
+            expected="dotted names like emp.age_limit"
+            if is_id
+            else "a name: letters A-Z a-z, digits and _, not first a digit",
+            hint="rename it (names are used in expressions, so they follow the same rules)",
+        )
     # Union members add their own names to the path; cut back to a path that exists in the file.
     real = path
     while real and real not in located.value_locs:
@@ -97,7 +110,7 @@ def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleEr
     if kind == "missing":
         return RuleError(located.loc(real), f"{label}: missing key '{path[-1]}'", expected=f"a value for '{path[-1]}'")
     got = _dig(located.data, real)
-    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {got!r})", expected=_expected_of(kind))
+    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {excerpt(got)})", expected=_expected_of(kind))
 
 
 def _dig(data: Any, path: tuple[Any, ...]) -> Any:

@@ -6,11 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ExprSrc = str | bool | int
+# Names (inputs, outputs, definitions, parameters, options, types, enum values) and ids (rules,
+# constraints, notes): checked here so no name a file gives can mean anything but itself.
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=200)]
+ExprSrc = Annotated[str, StringConstraints(max_length=20_000)] | bool | int
 Scalar = str | bool | int | dt.date
 
 
@@ -27,7 +33,7 @@ class Labelled(_Strict):
 class RuleSetMeta(_Strict):
     name: str
     title: str = ""
-    time: str | None = Field(None, description="input that `valid` intervals refer to by default")
+    time: Name | None = Field(None, description="input that `valid` intervals refer to by default")
 
 
 class SourceM(_Strict):
@@ -47,7 +53,7 @@ class ClauseM(_Strict):
 
 
 class NoteM(_Strict):
-    id: str
+    id: Id
     kind: Literal["defect", "ambiguity", "remark"]
     cites: list[str] = []
     text: str
@@ -59,37 +65,37 @@ class ValueLabel(_Strict):
 
 
 class TypeM(_Strict):
-    values: list[str] = Field(min_length=1)
-    labels: dict[str, ValueLabel] = {}
+    values: list[Name] = Field(min_length=1)
+    labels: dict[Name, ValueLabel] = {}
     doc: str = ""
 
 
 class InputM(Labelled):
-    type: str = Field(description="bool, int, money, date or the name of an enum type")
+    type: Name = Field(description="bool, int, money, date or the name of an enum type")
     range: list[int] | list[dt.date] | None = None
 
 
 class ConstraintM(_Strict):
-    id: str
+    id: Id
     expr: ExprSrc
     doc: str = ""
 
 
 class DefinitionM(Labelled):
     expr: ExprSrc
-    type: str | None = None
+    type: Name | None = None
     cites: list[str] = []
 
 
 class OutputM(Labelled):
-    type: str
+    type: Name
     cardinality: Literal["exactly_one", "at_most_one", "set"]
     default: Scalar | None = None
 
 
 class ParamKeyM(_Strict):
-    name: str
-    type: str
+    name: Name
+    type: Name
 
 
 class ParamRowM(_Strict):
@@ -100,30 +106,30 @@ class ParamRowM(_Strict):
 
 class ParamM(Labelled):
     keys: list[ParamKeyM] = Field(min_length=1)
-    type: str
+    type: Name
     rows: list[ParamRowM]
 
 
 class OptionM(_Strict):
-    values: dict[str, str] = Field(min_length=2, description="each reading and what it means")
-    default: str
+    values: dict[Name, str] = Field(min_length=2, description="each reading and what it means")
+    default: Name
     cites: list[str] = []
     note: str
 
 
 class ValidM(_Strict):
-    on: str | None = None
+    on: Name | None = None
     from_: int | dt.date | None = Field(None, alias="from")
     to: int | dt.date | None = None
 
 
 class RuleM(_Strict):
-    id: str
+    id: Id
     cites: list[str] = Field(min_length=1)
     quote: str
     when: ExprSrc
-    then: dict[str, Scalar] = Field(min_length=1)
-    unless: list[str] = []
+    then: dict[Name, Scalar] = Field(min_length=1)
+    unless: list[Id] = []
     valid: ValidM | None = None
     doc: str = ""
 
@@ -135,13 +141,13 @@ class RuleFile(_Strict):
     sources: dict[str, SourceM] = {}
     clauses: dict[str, ClauseM] = {}
     notes: list[NoteM] = []
-    types: dict[str, TypeM] = {}
-    inputs: dict[str, InputM] = {}
+    types: dict[Name, TypeM] = {}
+    inputs: dict[Name, InputM] = {}
     constraints: list[ConstraintM] = []
-    definitions: dict[str, DefinitionM] = {}
-    outputs: dict[str, OutputM] = {}
-    parameters: dict[str, ParamM] = {}
-    options: dict[str, OptionM] = {}
+    definitions: dict[Name, DefinitionM] = {}
+    outputs: dict[Name, OutputM] = {}
+    parameters: dict[Name, ParamM] = {}
+    options: dict[Name, OptionM] = {}
     rules: list[RuleM] = []
 
 

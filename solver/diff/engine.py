@@ -1,0 +1,573 @@
+"""The semantic diff of two versions of a rule set: for every output, the regions of the input
+space where its value differs, each named by the rules that decide it on either side, with a
+witness re-decided by eval, and a proof that no other valid person's decision differs.
+
+Both versions are encoded with the shared z3 encoding over one person: inputs of the same name
+are linked (enums by value name, so an added category does not shift the others), and each side
+may pin inputs of its own (the insurance year asked about). A region is the pair (status and
+applying rules on the old side, the same on the new side); regions are found one at a time,
+each blocked once found, until the solver answers unsat: that unsat is the completeness proof."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+import z3
+
+from solver import ir
+from solver.backends.base import Decision, OutputResult
+from solver.backends.eval_backend import EvalBackend
+from solver.backends.z3_backend import Encoding, OutputSym, Term, equal, evaluate
+from solver.checks.engine import conjuncts
+from solver.printer import to_text
+
+Side = Literal["old", "new"]
+STATUSES = ("ok", "none", "gap", "conflict", "unknown")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of a diff: a resolved rule set, a label, and the inputs it pins."""
+
+    rs: ir.RuleSet
+    label: str
+    pinned: Mapping[str, ir.Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decider:
+    """How one side decides inside a region: the output's status and the rules that apply."""
+
+    status: str
+    rules: tuple[str, ...]
+    value: str  # the value as text ('varies: EXPR' when it is not constant in the region)
+    clauses: tuple[str, ...]
+    quotes: tuple[str, ...]
+
+    def describe(self) -> str:
+        by = ", ".join(self.rules) if self.rules else ("default" if self.status == "ok" else "no rule")
+        return f"{self.value} ({by})"
+
+
+@dataclass(frozen=True)
+class Region:
+    output: str
+    condition: tuple[str, ...]  # readable atoms over the inputs (a conjunction)
+    old: Decider
+    new: Decider
+    witness_old: Mapping[str, ir.Value]
+    witness_new: Mapping[str, ir.Value]
+    confirmed: bool  # eval under both versions gives the region's deciders and different values
+    fields: tuple[str, ...]  # the inputs the region's condition reads
+    count: int | None = None  # persons of the population in the region
+    combinations: str = ""  # distinct values of the finite fields the region depends on
+    member: str = ""  # set outputs: the value whose membership differs
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What identifies a region independent of z3's witness choice."""
+        o, n = self.old, self.new
+        return (self.output, self.member, o.status, o.rules, o.value, n.status, n.rules, n.value)
+
+    def swapped(self) -> tuple[object, ...]:
+        o, n = self.old, self.new
+        return (self.output, self.member, n.status, n.rules, n.value, o.status, o.rules, o.value)
+
+
+Proof = Literal["complete", "unknown", "truncated"]
+
+
+@dataclass(frozen=True)
+class OutputDiff:
+    output: str
+    regions: tuple[Region, ...]
+    proof: Proof
+    reason: str = ""  # why unknown / truncated
+    presence: str = ""  # 'added' / 'removed' when only one side has the output
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    old: str
+    new: str
+    outputs: tuple[OutputDiff, ...]
+    seconds: float = 0.0
+    population: str = ""
+    population_size: int = 0
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        return tuple(r for o in self.outputs for r in o.regions)
+
+    @property
+    def equivalent(self) -> bool:
+        return self.complete and not self.regions and not any(o.presence for o in self.outputs)
+
+    @property
+    def complete(self) -> bool:
+        return all(o.proof == "complete" for o in self.outputs)
+
+
+# ---------------------------------------------------------------- the pair encoding
+
+
+def _value_equal(a: Term, ta: ir.Type, b: Term, tb: ir.Type, ea: Encoding, eb: Encoding) -> z3.BoolRef:
+    """a == b across the two sides; enums compare by value name."""
+    if isinstance(ta, ir.EnumT) and isinstance(tb, ir.EnumT):
+        ia, ib = ea.enum_index[ta.name], eb.enum_index[tb.name]
+        common = [v for v in ta.values if v in ib]
+        return z3.Or([z3.And(a == ia[v], b == ib[v]) for v in common]) if common else z3.BoolVal(False)
+    if type(ta) is not type(tb):
+        return z3.BoolVal(False)
+    return equal(a, b)
+
+
+class Pair:
+    """Two versions encoded over one person."""
+
+    def __init__(self, old: Version, new: Version, fix: Mapping[str, ir.Value], timeout_ms: int) -> None:
+        self.old, self.new = old, new
+        self.eo = Encoding(old.rs, prefix="old!")
+        self.en = Encoding(new.rs, prefix="new!")
+        base: list[z3.BoolRef] = [self.eo.valid, self.en.valid]
+        for name in set(old.rs.inputs) & set(new.rs.inputs):
+            to, tn = old.rs.inputs[name].type, new.rs.inputs[name].type
+            if name in old.pinned or name in new.pinned:
+                continue
+            base.append(_value_equal(self.eo.inputs[name].value, to, self.en.inputs[name].value, tn, self.eo, self.en))
+        for enc, v in ((self.eo, old), (self.en, new)):
+            for name, value in {**fix, **v.pinned}.items():
+                if name in enc.rs.inputs:
+                    pairs = zip(enc.input_vars[name], enc.constant(value, enc.rs.inputs[name].type), strict=True)
+                    base += [a == b for a, b in pairs]
+        self.solver = z3.Solver()
+        if timeout_ms:
+            self.solver.set("timeout", timeout_ms)
+        self.solver.add(*base)
+        self.fix = dict(fix)
+
+    def enc(self, side: Side) -> Encoding:
+        return self.eo if side == "old" else self.en
+
+    def version(self, side: Side) -> Version:
+        return self.old if side == "old" else self.new
+
+    def differs(self, name: str) -> z3.BoolRef:
+        o, n = self.eo.outputs[name], self.en.outputs[name]
+        to, tn = self.old.rs.outputs[name], self.new.rs.outputs[name]
+        parts = [z3.And(o.status[s], z3.Not(n.status[s])) for s in STATUSES]
+        if to.cardinality == "set" or tn.cardinality == "set":
+            values = set(o.members) | set(n.members)
+            f = z3.BoolVal(False)
+            members = [z3.Xor(o.members.get(v, f), n.members.get(v, f)) for v in sorted(values)]
+            parts.append(z3.And(o.status["ok"], n.status["ok"], z3.Or(members) if members else f))
+        else:
+            same = _value_equal(o.value.value, to.type, n.value.value, tn.type, self.eo, self.en)
+            parts.append(z3.And(o.status["ok"], n.status["ok"], z3.Not(same)))
+        return z3.Or(parts)
+
+
+def _applying(o: OutputSym, enc: Encoding, member: str | None) -> dict[str, z3.BoolRef]:
+    """Rule -> it applies (for one member of a set output: it applies and gives that member)."""
+    if member is None:
+        return dict(o.applying)
+    idx = next(i for t, i in enc.enum_index.items() if t == _enum_name(enc, o.name))
+    if member not in idx:
+        return {}
+    return {r: z3.And(a, o.rule_values[r] == idx[member]) for r, a in o.applying.items()}
+
+
+def _enum_name(enc: Encoding, output: str) -> str:
+    return cast(ir.EnumT, enc.rs.outputs[output].type).name
+
+
+def _decider_formula(o: OutputSym, status: str, rules: Sequence[str], enc: Encoding, member: str | None) -> z3.BoolRef:
+    applying = [a if r in rules else z3.Not(a) for r, a in _applying(o, enc, member).items()]
+    return z3.And(o.status[status], *applying)
+
+
+def _read_decider(model: z3.ModelRef, o: OutputSym, enc: Encoding, member: str | None) -> tuple[str, tuple[str, ...]]:
+    status = next(s for s in STATUSES if z3.is_true(model.eval(o.status[s], model_completion=True)))
+    applying = _applying(o, enc, member)
+    rules = tuple(sorted(r for r, a in applying.items() if z3.is_true(model.eval(a, model_completion=True))))
+    return status, rules
+
+
+# ---------------------------------------------------------------- regions
+
+
+class _Differ:
+    def __init__(self, pair: Pair, max_regions: int, on_step: Callable[[str], None] | None) -> None:
+        self.pair, self.max_regions, self.on_step = pair, max_regions, on_step
+        self.eval = {s: EvalBackend(pair.version(s).rs) for s in ("old", "new")}
+
+    def output(self, name: str) -> OutputDiff:
+        pair = self.pair
+        if name not in pair.new.rs.outputs:
+            return OutputDiff(name, (), "complete", presence="removed")
+        if name not in pair.old.rs.outputs:
+            return OutputDiff(name, (), "complete", presence="added")
+        regions: list[Region] = []
+        if pair.old.rs.outputs[name].cardinality == "set" and pair.new.rs.outputs[name].cardinality == "set":
+            # A set output differs value by value: one family of regions per value, so the regions
+            # name the rules that add or drop that value instead of every combination of members.
+            o, n = pair.eo.outputs[name], pair.en.outputs[name]
+            both_ok = z3.And(o.status["ok"], n.status["ok"])
+            for v in dict.fromkeys([*o.members, *n.members]):
+                f = z3.BoolVal(False)
+                differs = z3.And(both_ok, z3.Xor(o.members.get(v, f), n.members.get(v, f)))
+                proof, why = self._enumerate(name, differs, regions, v)
+                if proof != "complete":
+                    return OutputDiff(name, tuple(regions), proof, why)
+            status_differs = z3.Or([z3.And(o.status[s], z3.Not(n.status[s])) for s in STATUSES])
+            proof, why = self._enumerate(name, status_differs, regions, None)
+            return OutputDiff(name, tuple(regions), proof, why)
+        proof, why = self._enumerate(name, pair.differs(name), regions, None)
+        return OutputDiff(name, tuple(regions), proof, why)
+
+    def _enumerate(
+        self, name: str, differs: z3.BoolRef, regions: list[Region], member: str | None
+    ) -> tuple[Proof, str]:
+        s = self.pair.solver
+        s.push()
+        try:
+            s.add(differs)
+            while True:
+                answer = s.check()
+                if answer == z3.unsat:
+                    regions.sort(key=lambda r: repr(r.key))  # an order that does not depend on z3's models
+                    return "complete", ""
+                if answer == z3.unknown:
+                    return "unknown", s.reason_unknown()
+                if len(regions) >= self.max_regions:
+                    return "truncated", f"more than {self.max_regions} regions (--max-regions)"
+                region, block = self._region(name, s.model(), differs, member)
+                regions.append(region)
+                s.add(z3.Not(block))
+        finally:
+            s.pop()
+
+    def _region(
+        self, name: str, model: z3.ModelRef, differs: z3.BoolRef, member: str | None
+    ) -> tuple[Region, z3.BoolRef]:
+        pair = self.pair
+        o, n = pair.eo.outputs[name], pair.en.outputs[name]
+        (so, ro), (sn, rn) = _read_decider(model, o, pair.eo, member), _read_decider(model, n, pair.en, member)
+        block = z3.And(_decider_formula(o, so, ro, pair.eo, member), _decider_formula(n, sn, rn, pair.en, member))
+        inside = z3.And(block, differs)
+        old = self._decider("old", name, model, so, ro, inside, member)
+        new = self._decider("new", name, model, sn, rn, inside, member)
+        wo = pair.eo.person_from_model(model)
+        wn = pair.en.person_from_model(model)
+        confirmed = self._confirm(name, wo, wn, old, new, member)
+        condition, fields = self._condition(name, ro, rn)
+        region = Region(name, condition, old, new, wo, wn, confirmed, fields, member=member or "")
+        if self.on_step:
+            self.on_step(f"{name}: {old.describe()} -> {new.describe()}")
+        return region, block
+
+    def _decider(
+        self,
+        side: Side,
+        name: str,
+        model: z3.ModelRef,
+        status: str,
+        rules: tuple[str, ...],
+        inside: z3.BoolRef,
+        member: str | None,
+    ) -> Decider:
+        rs = self.pair.version(side).rs
+        enc = self.pair.enc(side)
+        osym, out = enc.outputs[name], rs.outputs[name]
+        clauses = tuple(dict.fromkeys(c for r in rules for c in rs.rule(r).cites))
+        quotes = tuple(dict.fromkeys(rs.rule(r).quote for r in rules))
+        if status != "ok":
+            return Decider(status, rules, status, clauses, quotes)
+        if member is not None:
+            has = member in osym.members and z3.is_true(model.eval(osym.members[member], model_completion=True))
+            return Decider(status, rules, f"with {member}" if has else f"without {member}", clauses, quotes)
+        if out.cardinality == "set":
+            members = [v for v, m in osym.members.items() if z3.is_true(model.eval(m, model_completion=True))]
+            fixed = z3.And([m if v in members else z3.Not(m) for v, m in osym.members.items()])
+            constant = self._always(z3.And(inside, z3.Not(fixed)))
+            text = "{" + ", ".join(members) + "}"
+        else:
+            got = enc.decode(evaluate(model, osym.value.value), out.type)
+            here = osym.value.value
+            const = enc.const_term(got, out.type)
+            constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
+            text = _literal(got)
+        if not constant:
+            exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
+            if not rules and out.default is not None:
+                exprs = [to_text(out.default)]
+            text = "varies: " + " | ".join(exprs)
+        return Decider(status, rules, text, clauses, quotes)
+
+    def _always(self, counter: z3.BoolRef) -> bool:
+        """counter is impossible (inside the pair's base): a property of the whole region."""
+        s = self.pair.solver
+        s.push()
+        s.add(counter)
+        answer = s.check()
+        s.pop()
+        return bool(answer == z3.unsat)
+
+    def _confirm(
+        self,
+        name: str,
+        wo: Mapping[str, ir.Value],
+        wn: Mapping[str, ir.Value],
+        old: Decider,
+        new: Decider,
+        member: str | None,
+    ) -> bool:
+        ro = self.eval["old"].decide(wo)[name]
+        rn = self.eval["new"].decide(wn)[name]
+        if member is not None:
+            # eval names every applying rule; the region names those giving the member
+            return (
+                (ro.status, rn.status) == (old.status, new.status)
+                and (member in ro.values) != (member in rn.values)
+                and set(old.rules) <= set(ro.rules)
+                and set(new.rules) <= set(rn.rules)
+            )
+        return _decides(ro, old) and _decides(rn, new) and _result_key(ro) != _result_key(rn)
+
+    def _condition(
+        self, name: str, ro: tuple[str, ...], rn: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The deciding rules' own conditions on both sides, each atom once, without the atoms the
+        pinned inputs settle (the insurance year on each side)."""
+        atoms: dict[str, None] = {}
+        fields: set[str] = set()
+        po, pn = self.pair.old.pinned, self.pair.new.pinned
+        # Inputs pinned differently on the two sides: an atom reading them means different things
+        # on each side (the age at the end of 2023 vs of 2025), so it is named with its side.
+        split = {k for k in set(po) | set(pn) if po.get(k) != pn.get(k)}
+        for side, rules in (("old", ro), ("new", rn)):
+            rs = self.pair.version(cast(Side, side)).rs
+            enc = self.pair.enc(cast(Side, side))
+            pins = self._pins(cast(Side, side))
+            for rid in rules:
+                r = rs.rule(rid)
+                for atom in conjuncts(r.when):
+                    if self._settled(enc, atom, pins):
+                        continue
+                    text = to_text(atom)
+                    text = f"({text})" if isinstance(atom, ir.Binary) and atom.op == "or" else text
+                    read = _inputs_read(rs, atom)
+                    if read & split:
+                        text = f"[{self.pair.version(cast(Side, side)).label}] {text}"
+                    atoms[text] = None
+                    fields |= read
+                if r.valid and r.valid.on not in self.pair.version(cast(Side, side)).pinned:
+                    lo = "" if r.valid.lo is None else f"{_literal(r.valid.lo)} <= "
+                    hi = "" if r.valid.hi is None else f" <= {_literal(r.valid.hi)}"
+                    atoms[f"{lo}{r.valid.on}{hi}"] = None
+                    fields.add(r.valid.on)
+                for u in r.unless:
+                    atoms[f"not {u}"] = None
+                fields |= _inputs_read(rs, dict(r.then)[name])
+        if ro == rn and ro and len(ro) == 1:
+            rs = self.pair.new.rs
+            then = dict(rs.rule(ro[0]).then)[name]
+            if not isinstance(then, ir.Const):
+                atoms[f"{to_text(then)} differs"] = None
+        return tuple(atoms), tuple(sorted(fields - set(self.pair.fix) - set(po) - set(pn)))
+
+    def _pins(self, side: Side) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        enc, v = self.pair.enc(side), self.pair.version(side)
+        out: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+        for name, value in {**self.pair.fix, **v.pinned}.items():
+            if name in enc.rs.inputs:
+                out += zip(enc.input_vars[name], enc.constant(value, enc.rs.inputs[name].type), strict=True)
+        return out
+
+    @staticmethod
+    def _settled(enc: Encoding, atom: ir.Expr, pins: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
+        sym = enc.expr(atom)
+        holds = z3.And(sym.known, sym.value)
+        return bool(z3.is_true(z3.simplify(z3.substitute(holds, *pins) if pins else holds)))
+
+
+def _decides(r: OutputResult, d: Decider) -> bool:
+    """eval's result has the decider's status and rules (an unknown result names no rules)."""
+    return r.status == d.status and (r.status == "unknown" or r.rules == d.rules)
+
+
+def _result_key(r: OutputResult) -> tuple[object, ...]:
+    return (r.status, r.values if r.status in ("ok", "conflict") else ())
+
+
+def _literal(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+_CONES: dict[int, tuple[ir.RuleSet, dict[str, set[str]]]] = {}
+
+
+def _inputs_read(rs: ir.RuleSet, e: ir.Expr) -> set[str]:
+    """The inputs e reads, through definitions and outputs (an output's whole cone)."""
+    from solver.backends.z3_backend import input_cones
+
+    cones = _CONES.get(id(rs))
+    if cones is None or cones[0] is not rs:
+        cones = _CONES[id(rs)] = (rs, input_cones(rs))
+    out: set[str] = set()
+    todo = list(ir.refs(e))
+    seen: set[str] = set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n in rs.inputs:
+            out.add(n)
+        elif n in rs.outputs:
+            out |= cones[1].get(n, set())
+        elif n in rs.definitions:
+            todo += ir.refs(rs.definitions[n].expr)
+    return out
+
+
+# ---------------------------------------------------------------- the diff
+
+
+def diff(
+    old: Version,
+    new: Version,
+    *,
+    outputs: Sequence[str] | None = None,
+    fix: Mapping[str, ir.Value] | None = None,
+    max_regions: int = 40,
+    timeout_ms: int = 20_000,
+    on_step: Callable[[str], None] | None = None,
+) -> DiffReport:
+    import time
+
+    start = time.perf_counter()
+    pair = Pair(old, new, fix or {}, timeout_ms)
+    differ = _Differ(pair, max_regions, on_step)
+    names = list(outputs) if outputs else list(dict.fromkeys([*old.rs.outputs, *new.rs.outputs]))
+    results = tuple(differ.output(n) for n in names)
+    return DiffReport(old.label, new.label, results, time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------- counts
+
+
+def combinations(report: DiffReport, old: Version, new: Version, limit: int = 10_000) -> DiffReport:
+    """Without a population: per region, how many value combinations its finite fields have."""
+    import dataclasses
+
+    def finite(t: ir.Type) -> int | None:
+        if isinstance(t, ir.BoolT):
+            return 2
+        if isinstance(t, ir.EnumT):
+            return len(t.values)
+        if isinstance(t, ir.IntT) and t.hi - t.lo < 1000:
+            return t.hi - t.lo + 1
+        return None
+
+    outs = []
+    for od in report.outputs:
+        regions = []
+        for r in od.regions:
+            sizes = []
+            unbounded = []
+            for f in r.fields:
+                inp = old.rs.inputs.get(f) or new.rs.inputs.get(f)
+                n = finite(inp.type) if inp else None
+                if n is None:
+                    unbounded.append(f)
+                else:
+                    sizes.append(n)
+            total = 1
+            for n in sizes:
+                total *= n
+            text = f"{total} combinations of {len(sizes)} finite field(s)" if sizes else ""
+            if unbounded:
+                text += ("; " if text else "") + "dates/large ranges: " + ", ".join(unbounded)
+            regions.append(dataclasses.replace(r, combinations=text or "no field (whole space)"))
+        outs.append(dataclasses.replace(od, regions=tuple(regions)))
+    return dataclasses.replace(report, outputs=tuple(outs))
+
+
+def count_population(
+    report: DiffReport, old: Version, new: Version, persons: Sequence[Mapping[str, ir.Value]]
+) -> DiffReport:
+    """How many persons of a population fall in each region: each person decided by eval under
+    both versions and placed by its deciders (status and applying rules on each side)."""
+    import dataclasses
+
+    eo, en = EvalBackend(old.rs), EvalBackend(new.rs)
+    keys: dict[tuple[object, ...], int] = {}
+    for p in persons:
+        do: Decision = eo.decide({**p, **old.pinned})
+        dn: Decision = en.decide({**p, **new.pinned})
+        for od in report.outputs:
+            if od.presence:
+                continue
+            a, b = do[od.output], dn[od.output]
+            if _result_key(a) == _result_key(b):
+                continue
+            k = (od.output, a.status, a.rules, b.status, b.rules)
+            keys[k] = keys.get(k, 0) + 1
+    outs = []
+    for od in report.outputs:
+        regions = tuple(
+            dataclasses.replace(r, count=keys.get((r.output, r.old.status, r.old.rules, r.new.status, r.new.rules), 0))
+            for r in od.regions
+        )
+        outs.append(dataclasses.replace(od, regions=regions))
+    return dataclasses.replace(report, outputs=tuple(outs), population_size=len(persons))
+
+
+# ---------------------------------------------------------------- populations
+
+
+MAX_POPULATION = 1_000_000
+
+
+def read_population(path: str, rs: ir.RuleSet, limit: int = MAX_POPULATION) -> list[dict[str, ir.Value]]:
+    """Persons from a CSV or Parquet file (DuckDB reads it; the path is a bound parameter, never
+    SQL text). Columns that are not inputs are an error naming the inputs; empty cells are missing."""
+    from pathlib import Path
+
+    import duckdb
+
+    from solver.errors import InputError
+    from solver.person import parse_person
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("--population", f"no file {path}")
+    reader = "read_parquet" if p.suffix.lower() in (".parquet", ".pq") else "read_csv_auto"
+    con = duckdb.connect()
+    try:
+        rel = con.execute(f"SELECT * FROM {reader}(?) LIMIT ?", [str(p), limit + 1])
+        columns = [d[0] for d in rel.description]
+        rows = rel.fetchall()
+    except duckdb.Error as e:
+        raise InputError("--population", f"cannot read {path}: {e}") from None
+    finally:
+        con.close()
+    if len(rows) > limit:
+        raise InputError("--population", f"more than {limit} rows in {path}")
+    out = []
+    for i, row in enumerate(rows, 1):
+        data = {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in zip(columns, row, strict=True)}
+        data = {c: v for c, v in data.items() if v is not None}
+        try:
+            out.append(dict(parse_person(rs, data)))
+        except InputError as e:
+            raise InputError(f"--population row {i}", str(e)) from None
+    return out

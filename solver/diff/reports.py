@@ -1,0 +1,34 @@
+"""Regenerates reports/diff-*.md (`make diff-reports`): the 2023 and 2025 notices, the 2025 notice
+and the 2026 draft, and for every named option what its other reading changes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from solver.cli import main
+from solver.language.loader import load_ruleset
+
+
+def commands(rules: str = "rules/shanghai") -> list[tuple[str, list[str]]]:
+    out = [
+        ("diff-2023-2025.md", [rules, "--year", "2023", "--vs-year", "2025"]),
+        ("diff-2025-2026.md", [rules, "--year", "2025", "--vs-year", "2026"]),
+    ]
+    rs = load_ruleset(rules)
+    for name, opt in sorted(rs.options.items()):
+        for value in opt.type.values:
+            if value != opt.default:
+                out.append((f"diff-option-{name}-{value}.md", [rules, "--vs-option", f"{name}={value}"]))
+    return out
+
+
+def regenerate(folder: str = "reports") -> int:
+    worst = 0
+    for file, argv in commands():
+        worst = max(worst, main(["diff", *argv, "--format", "md", "--quiet", "--out", str(Path(folder) / file)]))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(regenerate(*sys.argv[1:]))

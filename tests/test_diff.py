@@ -1,0 +1,149 @@
+"""`elig diff`: golden regions on small rule pairs, self-diff, symmetry, mutants, reports current."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from solver import ir
+from solver.diff.engine import DiffReport, Version, diff
+from solver.language.loader import load_ruleset
+from solver.passes.options import resolve
+from solver.testing.mutants import mutants
+
+DATA = Path(__file__).parent / "data" / "diff"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def _rs(name: str) -> ir.RuleSet:
+    return resolve(load_ruleset(DATA / name))
+
+
+def _diff(a: str, b: str) -> DiffReport:
+    return diff(Version(_rs(a), a), Version(_rs(b), b))
+
+
+def _keys(rep: DiffReport) -> set[tuple[object, ...]]:
+    return {(r.output, r.old.value, r.old.rules, r.new.value, r.new.rules) for r in rep.regions}
+
+
+GOLDEN = {
+    "boundary": {
+        ("group", "child", ("g.child",), "adult", ("g.adult",)),
+        ("fee", "100", ("fee.table",), "300", ("fee.table",)),
+    },
+    "category": {
+        ("group", "adult", ("g.adult",), "elder", ("g.elder",)),
+        ("fee", "300", ("fee.table",), "200", ("fee.table",)),
+    },
+    "exception": {
+        ("group", "student", ("g.student",), "conflict", ("g.adult", "g.student")),
+        ("fee", "100", ("fee.table",), "unknown", ("fee.table",)),
+    },
+    "parameter": {("fee", "300", ("fee.table",), "350", ("fee.table",))},
+    "validity": {("eligible", "true", ("e.yes",), "false", ())},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(GOLDEN))
+def test_golden_regions(variant: str) -> None:
+    rep = _diff("base", variant)
+    assert rep.complete and not rep.equivalent
+    assert _keys(rep) == GOLDEN[variant]
+    assert all(r.confirmed for r in rep.regions)
+
+
+def test_golden_witnesses_lie_in_the_known_regions() -> None:
+    (g,) = [r for r in _diff("base", "boundary").regions if r.output == "group"]
+    assert 16 <= int(g.witness_old["age"]) <= 17 and g.witness_old["student"] is False  # type: ignore[arg-type]
+    assert g.condition == ("age < 18", "not g.student", "age >= 16")
+    (v,) = _diff("base", "validity").regions
+    assert v.witness_old["year"] in (2026, 2027) and v.condition == ("2024 <= year",)
+
+
+@pytest.mark.parametrize("name", ["base", "category"])
+def test_self_diff_is_equivalent_with_proof(name: str) -> None:
+    rep = _diff(name, name)
+    assert rep.equivalent and rep.complete and not rep.regions
+    assert all(o.proof == "complete" for o in rep.outputs)
+
+
+@pytest.mark.parametrize("variant", sorted(GOLDEN))
+def test_diff_is_symmetric(variant: str) -> None:
+    ab, ba = _diff("base", variant), _diff(variant, "base")
+    assert {r.key for r in ab.regions} == {r.swapped() for r in ba.regions}
+
+
+def test_shanghai_year_diff_names_the_contribution_change() -> None:
+    rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
+    outputs = ["standard_individual_contribution", "mutual_aid_circle"]
+    rep = diff(
+        Version(rs, "2023", {"insurance_year": 2023}), Version(rs, "2025", {"insurance_year": 2025}), outputs=outputs
+    )
+    assert rep.complete and rep.regions and all(r.confirmed for r in rep.regions)
+    members = {r.member for r in rep.regions if r.output == "mutual_aid_circle"}
+    assert "sibling" in members
+    v2025 = Version(rs, "2025", {"insurance_year": 2025})
+    same = diff(v2025, v2025, outputs=[*outputs, "resident_category"])
+    assert same.equivalent
+
+
+def test_mutants_are_found_naming_the_mutated_rule() -> None:
+    """Every mutant whose diff against the original is not empty names a rule it changed (or the
+    output it gives); an empty complete diff is an equivalent mutant. Bounded in the default run
+    (ELIG_DIFF_MUTANTS=all for every mutant)."""
+    rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
+    generated = list(mutants(rs, per_operator=1 if os.environ.get("ELIG_DIFF_MUTANTS") != "all" else 4))
+    assert generated
+    found = 0
+    for m in generated:
+        changed = {r.id for r in m.rs.rules} ^ {r.id for r in rs.rules}
+        changed |= {r.id for r in m.rs.rules if r.id in {q.id for q in rs.rules} and r != rs.rule(r.id)}
+        touched = {o for r in m.rs.rules if r.id in changed for o in r.outputs()}
+        touched |= {o for r in rs.rules if r.id in changed for o in r.outputs()}
+        params = {p for p in rs.params if m.rs.params.get(p) != rs.params[p]}
+        readers = {r.id for r in rs.rules if any(ir.params_used(e) & params for _, e in r.then)}
+        changed |= readers | {n.split("=")[0] for n in m.names}
+        touched |= {o for r in rs.rules if r.id in readers for o in r.outputs()}
+        rep = diff(Version(rs, "original"), Version(m.rs, m.id), outputs=sorted(touched), timeout_ms=20_000)
+        assert rep.complete, m.id
+        if rep.regions:
+            found += 1
+            named = {x for r in rep.regions for x in (*r.old.rules, *r.new.rules, r.output)}
+            assert named & (changed | touched), m.id
+    assert found
+
+
+def test_reports_are_current() -> None:
+    """The region tables of reports/diff-*.md match a fresh run (witness columns left out: z3 may
+    pick other witnesses)."""
+    from solver.cli import build_parser, run_diff
+    from solver.diff import render
+
+    every = os.environ.get("ELIG_DIFF_REPORTS") == "all"  # the option reports take minutes
+    for path in sorted((ROOT / "reports").glob("diff-*.md")):
+        if not every and path.name.startswith("diff-option-"):
+            continue
+        head = path.read_text(encoding="utf-8").splitlines()[1]
+        m = re.fullmatch(r"<!-- elig diff (.*) -->", head)
+        assert m, f"{path} has no command line"
+        args = build_parser().parse_args(["diff", *m.group(1).split(), "--quiet"])
+        title = path.read_text(encoding="utf-8").splitlines()[0][2:]
+        fresh = render.to_markdown(run_diff(args), title=title)  # type: ignore[arg-type]
+        assert _tables(fresh) == _tables(path.read_text(encoding="utf-8")), path.name
+
+
+def _tables(md: str) -> list[str]:
+    rows = []
+    for line in md.splitlines():
+        if line.startswith("| ") and not line.startswith("| #"):
+            cells = line.split(" | ")
+            rows.append(" | ".join(cells[:5] + cells[6:]))  # without the witness column
+        elif line.startswith(("## ", "Proof:")):
+            rows.append(line)
+    return rows

@@ -1,0 +1,350 @@
+"""Bad input never crashes elig, never hangs it and never runs as code: one regression test per
+reproducer class of the robustness report (reading, names, expressions, dates, CLI)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from solver.errors import EligError, RuleError, RuleErrors
+from solver.language.strict_yaml import MAX_DIGITS, excerpt, load
+
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+BAD_FILES: dict[str, tuple[bytes, str]] = {
+    "feb29.yaml": (b"a: 2025-02-29\n", "not a calendar date"),
+    "month13.yaml": (b"a: 2025-13-01\n", "not a calendar date"),
+    "long_int.yaml": (b"a: " + b"9" * 5000 + b"\n", f"at most {MAX_DIGITS}"),
+    "long_int.json": (b'{"a": ' + b"1" * 5000 + b"}", f"at most {MAX_DIGITS}"),
+    "merge.yaml": (b"a: &x {b: 1}\nc:\n  <<: *x\n", "merge keys"),
+    "python_name.yaml": (b"a: !!python/name:os.system\n", "not allowed"),
+    "python_object.yaml": (b"a: !!python/object:os.system {}\n", "not allowed"),
+    "unknown_tag.yaml": (b"a: !foo x\n", "not allowed"),
+    "nul.yaml": (b"a: b\x00\n", "NUL"),
+    "deep.yaml": (b"[" * 5000 + b"]" * 5000, "nesting deeper"),
+    "deep_block.yaml": ("".join(" " * i + "a:\n" for i in range(500)).encode(), "nesting deeper"),
+    "huge.yaml": (b"a: " + b"x" * (9 * 1024 * 1024), "too large"),
+    "deep.json": (b"[" * 100_000 + b"]" * 100_000, "nesting deeper"),
+    "recursive.yaml": (b"a: &a [*a]\n", "recursive alias"),
+    "laughs.yaml": (LAUGHS.encode(), "values"),
+    "dup.json": (b'{"a": 1,\n "a": 2}', "duplicate key"),
+    "dup.yaml": (b"a: 1\na: 2\n", "duplicate key"),
+    "latin1.yaml": (b"a: \xe9t\xe9\n", "not UTF-8"),
+    "cut.yaml": ("a: 中".encode()[:-1], "not UTF-8"),
+    "utf16_no_bom.yaml": ("a: b\n".encode("utf-16-le"), "NUL"),
+    "nan.json": (b'{"a": NaN}', "not a JSON number"),
+    "bad.json": (b'{"a": ', "not valid JSON"),
+    "bad.yaml": (b"- a\n - b: [\n", "not valid YAML"),
+    "binary.yaml": (b"a: !!binary aGk=\n", "not allowed"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_files_give_positioned_rule_errors(tmp_path: Path, name: str) -> None:
+    data, words = BAD_FILES[name]
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(RuleError) as e:
+        load(tmp_path / name)
+    assert words in str(e.value)
+    assert e.value.loc.line >= (0 if name == "huge.yaml" else 1)  # a whole-file problem has no line
+    assert str(e.value).startswith(str(tmp_path / name) + ":")
+
+
+def test_utf16_with_bom_and_utf8_bom_are_read(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes("a: 中\n".encode("utf-16"))
+    (tmp_path / "b.yaml").write_bytes(b"\xef\xbb\xbfa: 1\n")
+    assert load(tmp_path / "a.yaml").data == {"a": "中"}
+    assert load(tmp_path / "b.yaml").data == {"a": 1}
+
+
+def test_yaml_guesses_stay_text() -> None:
+    from solver.language.strict_yaml import parse_yaml
+
+    data = parse_yaml("a: 0x7E9\nb: 2_025\nc: on\nd: 2025-01-02\ne: 12\nf: 1:30\ng: 2025-01-02 10:00:00\n", "x").data
+    assert data == {
+        "a": "0x7E9",
+        "b": "2_025",
+        "c": "on",
+        "d": dt.date(2025, 1, 2),
+        "e": 12,
+        "f": "1:30",
+        "g": "2025-01-02 10:00:00",
+    }
+
+
+def test_paths_that_are_not_files(tmp_path: Path) -> None:
+    (tmp_path / "dir.yaml").mkdir()
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nothing")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    expected = {
+        "dir.yaml": "folder",
+        "dangling.yaml": "symbolic link to nothing",
+        "loop.yaml": "loop of symbolic links",
+        "missing.yaml": "no such file",
+        "x" * 300 + ".yaml": "cannot read",
+    }
+    for name, words in expected.items():
+        with pytest.raises(RuleError, match=words):
+            load(tmp_path / name)
+
+
+def test_a_rule_set_with_a_folder_named_yaml(tmp_path: Path) -> None:
+    from solver.language.loader import load_ruleset
+
+    (tmp_path / "vocabulary.yaml").write_text("ruleset: {name: x}\n", encoding="utf-8")
+    (tmp_path / "odd.yaml").mkdir()
+    with pytest.raises(EligError, match="folder"):
+        load_ruleset(tmp_path)
+
+
+def test_excerpt_cuts_long_values() -> None:
+    assert excerpt("x" * 10_000).endswith("…") and len(excerpt("x" * 10_000)) == 81
+    assert excerpt("short") == "'short'"
+
+
+# ------------------------------------------------------------------ names never become code
+
+MINI = Path(__file__).parent / "data" / "mini"
+
+# (what, text in vocabulary.yaml, replacement with the payload P in it)
+NAME_PLANTS = [  # each adds a well-formed entry whose only fault is its name
+    ("input", "inputs:\n", 'inputs:\n  "P": {type: bool}\n'),
+    ("definition", "definitions:\n", 'definitions:\n  "P": {expr: "poor and student"}\n'),
+    ("output", "outputs:\n", 'outputs:\n  "P": {type: bool, cardinality: exactly_one, default: false}\n'),
+    ("parameter", "parameters:\n", 'parameters:\n  "P": {keys: [{name: k, type: int}], type: int, rows: []}\n'),
+    ("option", "options:\n", 'options:\n  "P": {values: {a: x, b: y}, default: a, note: n}\n'),
+    ("type", "types:\n", 'types:\n  "P": {values: [a, b]}\n'),
+    ("enum value", "[l1, l2, l3]", '[l1, l2, l3, "P"]'),
+    ("option value", "{clamp: last day of month", '{"P": other, clamp: last day of month'),
+    ("parameter key", "{name: level, type: level}", '{name: "P", type: level}'),
+    ("input type", "  level: {type: level}", '  level: {type: "P"}'),
+    (
+        "rule id",
+        "rules:\n",
+        'rules:\n  - {id: "P", cites: ["M:1"], quote: "可以参保", when: "poor", then: {covered: true}}\n',
+    ),
+    ("unless", "unless: [g.student]", 'unless: [g.student, "P"]'),
+    ("constraint id", "constraints:\n", 'constraints:\n  - {id: "P", expr: "year >= 2023"}\n'),
+    ("then key", "then: {covered: true}", 'then: {covered: true, "P": true}'),
+    ("valid on", "valid: {on: paid,", 'valid: {on: "P",'),
+    ("ruleset time", "time: year", 'time: "P"'),
+]
+# Texts that may be anything: the rule set loads (or is refused) and decides without running them.
+STRING_PLANTS = [
+    ("ruleset name", "name: mini", 'name: "P"'),
+    ("doc", "  student: {type: bool}", '  student: {type: bool, doc: "P", zh: "P"}'),
+    ("expression string", "hukou != 'none'", "hukou != 'Q'"),
+    ("then value", "then: {group: child}", 'then: {group: "P"}'),
+    ("note text", "note: test}", 'note: "P"}'),
+]
+
+
+def _payloads(marker: Path) -> list[str]:
+    m = str(marker)
+    return [
+        f"x = open({m!r}, 'w') or 1; i_y",
+        f"__import__('os').system('touch {m}')",
+        f"a\nimport os; os.system('touch {m}')\nb",
+        f"a) or open({m!r}, 'w') or (b",
+        "a b",
+        "a-b",
+        "ä",
+        "😀",
+        "1abc",
+        "",
+    ]
+
+
+def _plant(tmp_path: Path, old: str, new: str, payload: str) -> Path:
+    import json
+    import shutil
+
+    root = tmp_path / "rules"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(MINI, root)
+    vocab = root / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8")
+    assert old in text, old
+    quoted = json.dumps(payload, ensure_ascii=False)
+    vocab.write_text(text.replace(old, new.replace('"P"', quoted).replace("Q", payload.replace("'", ""))), "utf-8")
+    return root
+
+
+def _decide_all(root: Path) -> None:
+    from solver.backends.eval_backend import EvalBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = resolve(load_ruleset(root), {})
+    backend = EvalBackend(rs)
+    for _, case in collect([root / "cases"]):
+        person = parse_person(rs, case.person)
+        backend.decide(person)
+        backend.decide_traced(person)
+        backend.decide_traced({k: v for k, v in list(person.items())[:3]})
+    for compiled in (backend._full, backend._partial, *backend._traced.values()):
+        if compiled is not None:
+            for name in [*rs.inputs, *rs.definitions, *rs.outputs]:
+                assert f"_{name} " not in compiled.source  # names appear only inside repr'd strings
+
+
+@pytest.mark.parametrize(("what", "old", "new"), NAME_PLANTS, ids=[p[0] for p in NAME_PLANTS])
+def test_injected_names_are_refused(tmp_path: Path, what: str, old: str, new: str) -> None:
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        root = _plant(tmp_path, old, new, payload)
+        with pytest.raises((RuleError, RuleErrors)) as e:
+            _decide_all(root)
+        assert not marker.exists(), f"{what}: {payload!r} ran"
+        assert "not a name" in str(e.value) or "not an id" in str(e.value) or "unknown" in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize(("what", "old", "new"), STRING_PLANTS, ids=[p[0] for p in STRING_PLANTS])
+def test_injected_texts_never_run(tmp_path: Path, what: str, old: str, new: str) -> None:
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        root = _plant(tmp_path, old, new, payload)
+        with contextlib.suppress(EligError):
+            _decide_all(root)
+        assert not marker.exists(), f"{what}: {payload!r} ran"
+
+
+def test_injected_person_values_never_run(tmp_path: Path) -> None:
+    from solver.errors import InputError
+    from solver.language.loader import load_ruleset
+    from solver.person import parse_person
+
+    rs = load_ruleset(MINI)
+    marker = tmp_path / "MARK"
+    for payload in _payloads(marker):
+        for field in ("hukou", "year", "birth", "student", payload):
+            with pytest.raises(InputError):
+                parse_person(rs, {field: payload})
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------ expressions
+
+
+def _with_definition(tmp_path: Path, expr: str) -> Path:
+    """mini plus a definition `probe` and an output that depends on it."""
+    import json
+    import shutil
+
+    root = tmp_path / "rules"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(MINI, root)
+    vocab = root / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8")
+    text = text.replace("definitions:\n", f"definitions:\n  probe: {{expr: {json.dumps(expr)}}}\n", 1)
+    text = text.replace("outputs:\n", "outputs:\n  probed: {type: bool, cardinality: exactly_one, default: false}\n", 1)
+    text += '  - {id: probe.rule, cites: ["M:1"], quote: "可以参保", when: "probe == probe", then: {probed: true}}\n'
+    vocab.write_text(text, encoding="utf-8")
+    return root
+
+
+def _decide_everywhere(root: Path) -> set[str]:
+    """The `probed` status by every backend (plain, partial and traced for eval) on every mini case."""
+    from solver.backends import BACKENDS, make
+    from solver.backends.eval_backend import EvalBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = resolve(load_ruleset(root), {})
+    statuses = set()
+    persons = [parse_person(rs, c.person) for _, c in collect([root / "cases"])][:3]
+    for name in BACKENDS:
+        backend = make(name, rs)
+        for person in persons:
+            statuses.add(f"{name}:{backend.decide(person).results['probed'].status}")
+    ev = EvalBackend(rs)
+    for person in persons:
+        ev.decide_traced(person)
+        ev.decide_traced(dict(list(person.items())[:2]))
+    return statuses
+
+
+@pytest.mark.parametrize("n", [250, 400])
+@pytest.mark.parametrize("op", ["and", "or", "+"])
+def test_long_flat_chains_compile_everywhere(tmp_path: Path, n: int, op: str) -> None:
+    term = "year > 2000" if op != "+" else "gap_years"
+    expr = f" {op} ".join([term] * n)
+    statuses = _decide_everywhere(_with_definition(tmp_path, expr))
+    assert statuses == {"eval:ok", "z3:ok", "clingo:ok"}
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("(" * 250 + "year" + ")" * 250, "nested more than"),
+        ("not " * 3000 + "poor", "nested more than"),
+        ("- " * 3000 + "year", "nested more than"),
+        (" - ".join(["year"] * 400), "nested more than"),
+        ("year + " + "9" * 5000, "digits"),
+        ("year + " + "9" * 16, "digits"),
+        ("year + 1" * 3000, "characters"),
+        ("if poor then " * 300 + "1" + " else 2" * 300, "nested more than"),
+    ],
+    ids=["parens", "nots", "negs", "minus_chain", "int_5000", "int_16", "long_text", "ites"],
+)
+def test_deep_or_huge_expressions_are_refused(tmp_path: Path, expr: str, words: str) -> None:
+    from solver.language.loader import load_ruleset
+
+    with pytest.raises((RuleError, RuleErrors), match=words):
+        load_ruleset(_with_definition(tmp_path, expr))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "- " * 38 + "gap_years",
+        "if poor then " * 19 + "1" + " else 2" * 19,
+        "(" * 40 + "gap_years + 1" + ")" * 40,
+        " - ".join(["gap_years"] * 39),
+    ],
+    ids=["negs", "ites", "parens", "minus_chain"],
+)
+def test_nesting_just_inside_the_limit_runs_everywhere(tmp_path: Path, expr: str) -> None:
+    assert _decide_everywhere(_with_definition(tmp_path, expr)) == {"eval:ok", "z3:ok", "clingo:ok"}
+
+
+# ------------------------------------------------------------------ CLI
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "rules/shanghai", "--timeout", "-1"],
+        ["fixtures", "rules/shanghai", "--timeout", "-5"],
+        ["fixtures", "rules/shanghai", "--cover-seconds", "-2"],
+        ["check", "rules/shanghai", "--timeout", "x" * 10_000],
+    ],
+)
+def test_negative_or_bad_limits_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from solver.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "negative" in err or "not a number" in err
+    assert len(err) < 1000
+
+
+def test_empty_person_inputs_are_errors(tmp_path: Path) -> None:
+    from solver.cli import main
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "none.yaml").write_text("[]\n", encoding="utf-8")
+    for cmd in ("decide", "explain"):
+        for target in ("empty", "none.yaml"):
+            assert main([cmd, str(MINI), str(tmp_path / target)]) == 2
