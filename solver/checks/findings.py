@@ -24,6 +24,9 @@ Kind = Literal[
     "parameter_invariant",
     "property_violation",
     "undecided",
+    "unintended_change",
+    "intended_change",
+    "stale_change",
 ]
 Severity = Literal["error", "warning", "info"]
 
@@ -38,6 +41,9 @@ SEVERITY: dict[Kind, Severity] = {
     "parameter_invariant": "error",
     "property_violation": "error",
     "undecided": "error",
+    "unintended_change": "error",
+    "intended_change": "info",
+    "stale_change": "error",
 }
 
 TITLES: dict[Kind, str] = {
@@ -51,6 +57,9 @@ TITLES: dict[Kind, str] = {
     "parameter_invariant": "parameter table breaks an invariant",
     "property_violation": "declared property does not hold",
     "undecided": "the solver gave up (timeout): not checked",
+    "unintended_change": "a decision changes and changes.yaml does not declare it",
+    "intended_change": "a decision changes as changes.yaml declares",
+    "stale_change": "changes.yaml declares a change that does not happen",
 }
 
 
