@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
-from solver.backends.eval_backend import (
-    _BINOPS,
+from solver.backends.eval_backend import EvalBackend, Trace
+from solver.passes.options import map_expr
+from solver.printer import literal, to_text
+from solver.semantics.values import (
+    BINOPS,
     BUILTINS,
-    EvalBackend,
-    Trace,
     Unknown,
     k_and,
     k_in,
@@ -38,8 +39,6 @@ from solver.backends.eval_backend import (
     lift,
     lookup,
 )
-from solver.passes.options import map_expr
-from solver.printer import literal, to_text
 
 if TYPE_CHECKING:
     from explain.symbolic import Symbolic
@@ -150,8 +149,6 @@ class Step:
 def cited_clauses(steps: list[Step]) -> set[str]:
     """Every clause id an explanation cites (for checking that each one exists)."""
     return {c for s in steps for n in s.walk() for c in n.clauses}
-
-
 
 
 def _not_evaluated(v: Any) -> bool:
@@ -319,7 +316,7 @@ class Explainer(Words):
             case ir.Binary(op="or", left=a, right=b):
                 return k_or(v(a), v(b))
             case ir.Binary(op=op, left=a, right=b):
-                return lift(_BINOPS[op])(v(a), v(b))
+                return lift(BINOPS[op])(v(a), v(b))
             case ir.In(item=a, choices=cs):
                 return k_in(v(a), *(v(c) for c in cs))
             case ir.Ite(cond=c, then=a, other=b):

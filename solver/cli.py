@@ -181,6 +181,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from solver.checks.engine import Settings
     from solver.language.loader import load_ruleset
 
+    if args.against:
+        return _check_against(args)
     rs = load_ruleset(args.rules)
     settings = Settings(timeout_ms=args.timeout)
     if args.sweep_options:
@@ -203,6 +205,24 @@ def cmd_check(args: argparse.Namespace) -> int:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         print(f"{args.output}: {len(result.new)} new finding(s), {len(result.findings)} in all", file=sys.stderr)
+    else:
+        print(text)
+    return result.exit_code()
+
+
+def _check_against(args: argparse.Namespace) -> int:
+    """The drafter's gate: findings of the diff OLD -> NEW against the declared changes."""
+    from explain import report as render
+    from solver.checks import CheckReport
+    from solver.diff.gate import check_against
+
+    diff_report, findings = check_against(args.against, args.rules, args.changes, _options(args.option), args.timeout)
+    label = f"{args.rules} against {args.against}"
+    result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
+    text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:
         print(text)
     return result.exit_code()
@@ -552,6 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--sweep-options", action="store_true", help="also check every other reading of every option: what each changes"
     )
+    k.add_argument("--against", metavar="OLD", help="gate the diff OLD -> rules: each undeclared change is a finding")
+    k.add_argument("--changes", metavar="FILE", help="with --against: changes.yaml (changes meant, reasons, clauses)")
     k.set_defaults(func=cmd_check)
 
     f = sub.add_parser("fixtures", help="edge-case fixtures: boundaries, MC/DC pairs, a minimum covering set")

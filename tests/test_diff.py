@@ -147,3 +147,35 @@ def _tables(md: str) -> list[str]:
         elif line.startswith(("## ", "Proof:")):
             rows.append(line)
     return rows
+
+
+@pytest.mark.parametrize(
+    ("changes", "kinds", "code"),
+    [
+        ("one", {"intended_change": 1, "unintended_change": 1}, 1),
+        ("all", {"intended_change": 2}, 0),
+        ("stale", {"intended_change": 2, "stale_change": 1}, 1),
+    ],
+)
+def test_check_against_gates_undeclared_and_stale_changes(changes: str, kinds: dict[str, int], code: int) -> None:
+    """base -> boundary makes two changes (group and fee of 16-17 year olds): changes.yaml declaring
+    one leaves the other unintended; declaring a third that does not happen is stale."""
+    from collections import Counter
+
+    from solver.cli import main
+    from solver.diff.gate import check_against
+
+    old, new, path = str(DATA / "base"), str(DATA / "boundary"), str(DATA / "changes" / f"{changes}.yaml")
+    _, findings = check_against(old, new, path, {}, 20_000)
+    assert Counter(f.kind for f in findings) == kinds
+    unintended = [f for f in findings if f.kind == "unintended_change"]
+    assert all(f.subject.startswith("fee:") and f.rules == ("fee.table",) and f.witness for f in unintended)
+    assert main(["check", new, "--against", old, "--changes", path]) == code
+
+
+def test_changes_yaml_is_strict() -> None:
+    from solver.errors import EligError
+    from solver.language.changes import load_changes
+
+    with pytest.raises(EligError, match="unknown key 'rulez'"):
+        load_changes(DATA / "changes" / "bad.yaml")

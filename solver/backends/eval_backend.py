@@ -12,145 +12,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from solver import dates, ir
-from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
-
-# ---------------------------------------------------------------- unknown values
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """An unknown value: which inputs were missing and what else was wrong."""
-
-    missing: frozenset[str] = frozenset()
-    reasons: tuple[str, ...] = ()
-
-    def __or__(self, other: Unknown) -> Unknown:
-        reasons = self.reasons + tuple(r for r in other.reasons if r not in self.reasons)
-        return Unknown(self.missing | other.missing, reasons)
-
-
-def _merge(*vals: Any) -> Unknown:
-    out = Unknown()
-    for v in vals:
-        if isinstance(v, Unknown):
-            out = out | v
-    return out
-
-
-def k_and(a: Any, b: Any) -> Any:
-    if a is False or b is False:
-        return False
-    if a is True and b is True:
-        return True
-    return _merge(a, b)
-
-
-def k_or(a: Any, b: Any) -> Any:
-    if a is True or b is True:
-        return True
-    if a is False and b is False:
-        return False
-    return _merge(a, b)
-
-
-def k_not(a: Any) -> Any:
-    return a if isinstance(a, Unknown) else not a
-
-
-def k_ite(c: Any, a: Any, b: Any) -> Any:
-    return c if isinstance(c, Unknown) else (a if c else b)
-
-
-def k_in(item: Any, *choices: Any) -> Any:
-    if isinstance(item, Unknown):
-        return item
-    unknown = [c for c in choices if isinstance(c, Unknown)]
-    if any(c == item for c in choices if not isinstance(c, Unknown)):
-        return True
-    return _merge(*unknown) if unknown else False
-
-
-def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """fn applied when every argument is known; otherwise the merged unknown."""
-
-    def lifted(*args: Any) -> Any:
-        for a in args:
-            if isinstance(a, Unknown):
-                return _merge(*args)
-        return fn(*args)
-
-    return lifted
-
-
-def lookup(table: Mapping[tuple[Any, ...], Any], name: str, *key: Any) -> Any:
-    for k in key:
-        if isinstance(k, Unknown):
-            return _merge(*key)
-    try:
-        return table[key]
-    except KeyError:
-        shown = ", ".join(str(k) for k in key)
-        return Unknown(reasons=(f"no parameter {name} for ({shown})",))
-
-
-# The builtins, on known values (lift() makes them three-valued).
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "year": lambda d: d.year,
-    "month": lambda d: d.month,
-    "day": lambda d: d.day,
-    "date": dates.make_date,
-    "age_at": dates.age_at,
-    "year_end_age": dates.year_end_age,
-    "month_index": dates.month_index,
-    "first_of_next_month": dates.first_of_next_month,
-    "add_months": dates.add_months,
-    "days_between": dates.days_between,
-    "min": min,
-    "max": max,
-}
-_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "//": operator.floordiv,
-    "%": operator.mod,
-}
-
-
-def finish(
-    card: str, applying: list[str], values: list[Any], unknown: list[Any], default: Any, name: str
-) -> tuple[Any, tuple[Any, ...]]:
-    """An output's (value for references, raw result) from its applying rules."""
-    bad = [v for v in values if isinstance(v, Unknown)] + unknown
-    if bad:
-        u = _merge(*bad)
-        return u, ("unknown", (), (), u)
-    rules = tuple(sorted(applying))
-    if not values:
-        if default is not _NO_DEFAULT:
-            if isinstance(default, Unknown):
-                return default, ("unknown", (), (), default)
-            return default, ("ok", (default,), (), None)
-        if card == "set":
-            return frozenset(), ("ok", (), (), None)
-        status = "gap" if card == "exactly_one" else "none"
-        return Unknown(reasons=(f"{name} has no value",)), (status, (), (), None)
-    vals = sort_values(values)
-    if card == "set":
-        return frozenset(vals), ("ok", vals, rules, None)
-    if len(vals) > 1:
-        return Unknown(reasons=(f"{name} has conflicting values",)), ("conflict", vals, rules, None)
-    return vals[0], ("ok", vals, rules, None)
-
-
-_NO_DEFAULT = object()
+from solver import ir
+from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.semantics.values import (
+    BINOPS,
+    BUILTINS,
+    NO_DEFAULT,
+    Unknown,
+    finish,
+    k_and,
+    k_in,
+    k_ite,
+    k_not,
+    k_or,
+    lift,
+    lookup,
+)
 
 # ---------------------------------------------------------------- code generation
 
@@ -358,8 +235,10 @@ _UNSET = object()  # a traced node's value before (or without) its evaluation
 class _NodeValues(Mapping[int, Any]):
     """id(node) -> value, over the tuple of per-node values a traced run returns."""
 
-    def __init__(self, index: Mapping[int, int], values: tuple[Any, ...]) -> None:
-        self._index, self._values = index, values
+    def __init__(self, index: Mapping[int, int], values: tuple[Any, ...], nodes: list[ir.Expr]) -> None:
+        # Keys are ids, so the nodes must outlive this map: codegen builds some nodes of its own
+        # (validity tests, balanced chains), and once freed their ids go to new, unrelated nodes.
+        self._index, self._values, self._nodes = index, values, nodes
 
     def __getitem__(self, key: int) -> Any:
         i = self._index[key]
@@ -388,9 +267,9 @@ class _Compiled:
             "_lift": lift,
             "_lookup": lookup,
             "_builtins": BUILTINS,
-            "_binops": _BINOPS,
+            "_binops": BINOPS,
             "_finish": finish,
-            "_NO_DEFAULT": _NO_DEFAULT,
+            "_NO_DEFAULT": NO_DEFAULT,
             "_UNSET": _UNSET,
             "_neg": operator.neg,
             "_contains": lambda s, v: v in s,
@@ -446,7 +325,7 @@ class EvalBackend:
         compiled = self._traced[partial]
         box: list[tuple[Any, ...]] = []
         raw, applies, _ = compiled.run(person, box.append)
-        recorded = _NodeValues(compiled.index, box[0] if box else ())
+        recorded = _NodeValues(compiled.index, box[0] if box else (), compiled.nodes)
         env: dict[str, Any] = dict(person)
         env.update({n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()})
         for name, (status, values, _, _) in raw.items():

@@ -25,6 +25,9 @@ Kind = Literal[
     "property_violation",
     "undecided",
     "case_failed",
+    "unintended_change",
+    "intended_change",
+    "stale_change",
 ]
 Severity = Literal["error", "warning", "info"]
 
@@ -40,6 +43,9 @@ SEVERITY: dict[Kind, Severity] = {
     "property_violation": "error",
     "undecided": "error",
     "case_failed": "error",
+    "unintended_change": "error",
+    "intended_change": "info",
+    "stale_change": "error",
 }
 
 TITLES: dict[Kind, str] = {
@@ -54,6 +60,9 @@ TITLES: dict[Kind, str] = {
     "property_violation": "declared property does not hold",
     "undecided": "the solver gave up (timeout): not checked",
     "case_failed": "a worked case gets another answer than the one worked out by hand",
+    "unintended_change": "a decision changes and changes.yaml does not declare it",
+    "intended_change": "a decision changes as changes.yaml declares",
+    "stale_change": "changes.yaml declares a change that does not happen",
 }
 
 

@@ -1,0 +1,1 @@
+"""Semantics shared by every backend: concrete values (values.py)."""
