@@ -167,5 +167,6 @@ def test_a_changed_shanghai_value_fails_the_gate_through_its_cases(tmp_path: Pat
     table.write_text(planted, encoding="utf-8")
     report = run_checks(load_ruleset(rules))
     failed = [f for f in report.new if f.kind == "case_failed"]
-    assert failed and all("expected 70, got ok [71]" in f.explanation for f in failed)
+    # The share itself, and payments computed from it, differ from the hand-worked answers.
+    assert any("expected 70, got ok [71]" in f.explanation for f in failed)
     assert report.exit_code() == 1
