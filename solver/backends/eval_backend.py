@@ -1,15 +1,19 @@
 """The reference semantics: the IR compiled once to straight-line Python source.
 
 Code is generated from the typed IR (never from rule text), compiled once per rule set, and
-called per person. Only sub-expressions that can be unknown (parameter lookups, output references,
-and inputs when the person may be partial) pay for three-valued logic; the rest is plain Python.
-With `trace=True` every evaluated node's value is recorded for explanations."""
+called per person. The generated `run` does only the work of the rules: it computes every rule's
+applicability, the values of the rules that apply, and the values of the outputs that other
+expressions read; an output's result (status, values, rules) is built from those only when
+someone asks for it. Only sub-expressions that can be unknown (parameter lookups, output
+references, and inputs when the person may be partial) pay for three-valued logic; the rest is
+plain Python. Traced runs are compiled separately and record every evaluated node's value."""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, cast
 
 from solver import ir
@@ -27,9 +31,80 @@ from solver.semantics.values import (
     k_or,
     lift,
     lookup,
+    merge_unknown,
 )
 
+# ---------------------------------------------------------------- result plans
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A rule giving an output a value: its index in the applies tuple, and its value, either a
+    constant or a slot of the values tuple."""
+
+    rule: int
+    rule_id: str
+    slot: int  # -1: the value is `value`
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How an output's raw result is built from a run's (applies, values, defaults) tuples, by
+    the shared `finish` of solver.semantics (the same code every backend is compared with)."""
+
+    name: str
+    cardinality: str
+    targets: tuple[_Target, ...]
+    default_slot: int  # -1: the default is `default` (NO_DEFAULT when there is none)
+    default: Any = NO_DEFAULT
+
+    def build(self, run: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
+        applies, values, defaults = run
+        applying: list[str] = []
+        got: list[Any] = []
+        unknown: list[Any] = []
+        for t in self.targets:
+            a = applies[t.rule]
+            if a is True:
+                applying.append(t.rule_id)
+                got.append(values[t.slot] if t.slot >= 0 else t.value)
+            elif a is not False:
+                unknown.append(a)
+        default = defaults[self.default_slot] if self.default_slot >= 0 else self.default
+        return finish(self.cardinality, applying, got, unknown, default, self.name)[1]
+
+
 # ---------------------------------------------------------------- code generation
+
+_NOT_CONST = object()  # fold(): the expression is not a constant
+_NONE = object()  # generated code: no rule has given the output a value yet
+
+
+def _refs(e: ir.Expr) -> Iterator[tuple[str, str]]:
+    """(kind, name) of every name an expression reads."""
+    match e:
+        case ir.Ref(kind=kind, name=n):
+            yield kind, n
+        case ir.Has(output=o):
+            yield "output", o
+    for c in ir.children(e):
+        yield from _refs(c)
+
+
+def _definitions_read(rs: ir.RuleSet, roots: Iterable[ir.Expr]) -> tuple[set[str], bool]:
+    """The definitions the roots read (transitively) and whether any of them reads an output."""
+    todo = list(roots)
+    seen: set[str] = set()
+    reads_output = False
+    while todo:
+        for kind, n in _refs(todo.pop()):
+            if kind == "output":
+                reads_output = True
+            elif kind == "definition" and n not in seen:
+                seen.add(n)
+                todo.append(rs.definitions[n].expr)
+    return seen, reads_output
 
 
 @dataclass
@@ -40,9 +115,14 @@ class _Gen:
     consts: dict[str, Any] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     maybe_unknown: dict[str, bool] = field(default_factory=dict)
-    node_ids: dict[int, int] = field(default_factory=dict)  # id(expr node) -> trace id
     nodes: list[ir.Expr] = field(default_factory=list)
     variables: dict[tuple[str, str], str] = field(default_factory=dict)
+    plans: dict[str, _Plan] = field(default_factory=dict)
+    value_slots: list[str] = field(default_factory=list)
+    default_slots: list[str] = field(default_factory=list)
+    windows: dict[tuple[str, Any, Any], str] = field(default_factory=dict)
+    folded: dict[int, tuple[ir.Expr, Any]] = field(default_factory=dict)
+    temps: int = 0
 
     def var(self, kind: str, name: str) -> str:
         """The local holding an input/definition/output: an index, never the name from the file."""
@@ -52,12 +132,49 @@ class _Gen:
         return self.variables[key]
 
     def const(self, value: Any) -> str:
+        if isinstance(value, bool | int | str) or value is None:
+            return repr(value)
         name = f"_c{len(self.consts)}"
         self.consts[name] = value
         return name
 
+    def fold(self, e: ir.Expr) -> Any:
+        """The value of an expression made of constants only (options are constants once
+        resolved), or _NOT_CONST. Traced runs fold nothing: every node keeps its recorded value."""
+        if self.trace:
+            return _NOT_CONST
+        # Memoised by id with the node kept: codegen builds temporary nodes (validity tests)
+        # whose ids are reused once freed.
+        hit = self.folded.get(id(e))
+        if hit is None or hit[0] is not e:
+            hit = self.folded[id(e)] = (e, self._fold(e))
+        return hit[1]
+
+    def _fold(self, e: ir.Expr) -> Any:
+        match e:
+            case ir.Const(value=v):
+                return v
+            case ir.Unary(op="not", arg=a):
+                v = self.fold(a)
+                return _NOT_CONST if v is _NOT_CONST else not v
+            case ir.Binary(op="and" | "or", left=a, right=b):
+                x, y = self.fold(a), self.fold(b)
+                absorbing = e.op == "or"  # false and _ = false; true or _ = true
+                if x is absorbing or y is absorbing:
+                    return absorbing
+                return _NOT_CONST if x is _NOT_CONST or y is _NOT_CONST else y
+            case ir.Binary(op="==" | "!=" | "<" | "<=" | ">" | ">=", left=a, right=b):
+                x, y = self.fold(a), self.fold(b)
+                return _NOT_CONST if x is _NOT_CONST or y is _NOT_CONST else BINOPS[e.op](x, y)
+            case ir.Ite(cond=c, then=a, other=b):
+                v = self.fold(c)
+                return _NOT_CONST if v is _NOT_CONST else self.fold(a if v else b)
+        return _NOT_CONST
+
     def mu(self, e: ir.Expr) -> bool:
         """Whether e can be unknown (then it is compiled with three-valued helpers)."""
+        if self.fold(e) is not _NOT_CONST:
+            return False
         match e:
             case ir.Lookup():
                 return True
@@ -70,149 +187,352 @@ class _Gen:
         return any(self.mu(c) for c in ir.children(e))
 
     def expr(self, e: ir.Expr) -> str:
-        code = self._expr(e)
         if self.trace:
             # A walrus into a local per node costs a store, not a call: the traced run hands all
             # of them to _rec once at the end (nodes never reached keep the _UNSET marker).
-            self.node_ids[id(e)] = len(self.nodes)
             self.nodes.append(e)
-            return f"(_n{len(self.nodes) - 1} := {code})"
-        return code
+            return f"(_n{len(self.nodes) - 1} := {self._expr(e)})"
+        v = self.fold(e)
+        return self._expr(e) if v is _NOT_CONST else self.const(v)
+
+    def tmp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def bind(self, e: ir.Expr) -> tuple[str, str]:
+        """(code that evaluates e into a local, that local): a local or constant as it is."""
+        code = self.expr(e)
+        if code.isidentifier() or self.fold(e) is not _NOT_CONST:
+            return code, code
+        t = self.tmp()
+        return f"({t} := {code})", t
 
     def _expr(self, e: ir.Expr) -> str:
-        mu = self.mu(e)
+        if not self.trace and self.mu(e):
+            code = self._kleene(e)
+            if code is not None:
+                return code
         match e:
             case ir.Const(value=v):
-                return repr(v) if isinstance(v, bool | int | str) else self.const(v)
+                return self.const(v)
             case ir.Ref(name=n, kind=kind):
                 if kind == "option":
                     raise ValueError(f"option {n} is not resolved; run solver.passes.options.resolve first")
                 return self.var(kind, n)
             case ir.Has(output=o, value=v):
                 out = self.var("output", o)
-                return f"_lift(_contains)({out}, {v!r})" if mu else f"({v!r} in {out})"
+                return f"_l_contains({out}, {v!r})" if self.mu(e) else f"({v!r} in {out})"
             case ir.Unary(op="not", arg=a):
-                return f"_k_not({self.expr(a)})" if mu else f"(not {self.expr(a)})"
+                return f"_k_not({self.expr(a)})" if self.mu(e) else f"(not {self.expr(a)})"
             case ir.Unary(op="neg", arg=a):
-                return f"_lift(_neg)({self.expr(a)})" if mu else f"(-{self.expr(a)})"
+                return f"_l_neg({self.expr(a)})" if self.mu(e) else f"(-{self.expr(a)})"
             case ir.Binary(op="and" | "or", left=a, right=b):
                 # Traced runs evaluate both sides (same value), so every condition has a value
                 # for explanations and coverage, not only those before a short circuit.
-                if mu or self.trace:
+                if self.mu(e) or self.trace:
                     return f"_k_{e.op}({self.expr(a)}, {self.expr(b)})"
-                return f"({self.expr(a)} {e.op} {self.expr(b)})"
+                # A constant side of and/or is its identity here (an absorbing one folds the whole).
+                kept = [self.expr(s) for s in (a, b) if self.fold(s) is _NOT_CONST]
+                return kept[0] if len(kept) == 1 else f"({kept[0]} {e.op} {kept[1]})"
             case ir.Binary(op=op, left=a, right=b):
-                if mu:
-                    return f"_lift(_binops[{op!r}])({self.expr(a)}, {self.expr(b)})"
+                if self.mu(e):
+                    return f"_l_binops[{op!r}]({self.expr(a)}, {self.expr(b)})"
                 return f"({self.expr(a)} {op} {self.expr(b)})"
             case ir.In(item=a, choices=cs):
-                if mu:
+                if self.mu(e):
                     return f"_k_in({self.expr(a)}, {', '.join(self.expr(c) for c in cs)})"
-                if all(isinstance(c, ir.Const) for c in cs) and not self.trace:
-                    return f"({self.expr(a)} in {self.const(frozenset(cast(ir.Const, c).value for c in cs))})"
-                tmp = f"_t{len(self.consts)}"
-                self.consts[tmp] = None
+                values = [self.fold(c) for c in cs]
+                if _NOT_CONST not in values and not self.trace:
+                    return f"({self.expr(a)} in {self.const(frozenset(values))})"
+                tmp = self.tmp()
                 first, *rest = [self.expr(c) for c in cs] or ["None"]
                 return f"(({tmp} := {self.expr(a)}) == {first}" + "".join(f" or {tmp} == {c}" for c in rest) + ")"
             case ir.Ite(cond=c, then=a, other=b):
-                if mu:
+                chosen = self.fold(c)
+                if chosen is not _NOT_CONST:
+                    return self.expr(a if chosen else b)
+                if self.mu(e):
                     return f"_k_ite({self.expr(c)}, {self.expr(a)}, {self.expr(b)})"
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
-                if mu:
-                    return f"_lift(_builtins[{fn!r}])({inner})"
+                if self.mu(e):
+                    return f"_l_builtins[{fn!r}]({inner})"
                 if fn in ("year", "month", "day"):
                     return f"{inner}.{fn}"
-                return f"_builtins[{fn!r}]({inner})"
+                return f"_f_{fn}({inner})"
             case ir.Lookup(param=p, keys=keys):
                 table = self.const(self.rs.params[p].table())
                 return f"_lookup({table}, {p!r}, {', '.join(self.expr(k) for k in keys)})"
         raise TypeError(f"cannot compile {e!r}")  # pragma: no cover
 
+    def kleene(self, op: str, a: str, b: str) -> str:
+        """Code of the Kleene `a op b` (op and/or) over two code strings, as k_and / k_or."""
+        absorbing, identity = ("False", "True") if op == "and" else ("True", "False")
+        ta, tb = (c if c.isidentifier() else self.tmp() for c in (a, b))
+        ca, cb = (c if c == t else f"({t} := {c})" for c, t in ((a, ta), (b, tb)))
+        return (
+            f"({absorbing} if {ca} is {absorbing} else ({tb} if {cb} is {absorbing} or {ta} is {identity} "
+            f"else ({ta} if {tb} is {identity} else _merge({ta}, {tb}))))"
+        )
+
+    def _kleene(self, e: ir.Expr) -> str | None:
+        """Three-valued code for the plain run, the same values as the solver.semantics helpers
+        without a call in the common case: an unknown operand is tested by its class, and the
+        second side of and/or is skipped once the first decides (expressions are pure)."""
+
+        def unknown(local: str) -> str:
+            return f"{local}.__class__ is _U"
+
+        match e:
+            case ir.Binary(op="and" | "or", left=a, right=b):
+                # A two-valued side decides alone when absorbing, else the other side is the value.
+                for plain, other in ((a, b), (b, a)):
+                    if not self.mu(plain):
+                        if e.op == "and":
+                            return f"({self.expr(other)} if {self.expr(plain)} else False)"
+                        return f"(True if {self.expr(plain)} else {self.expr(other)})"
+                return self.kleene(e.op, self.expr(a), self.expr(b))
+            case ir.Unary(op=op, arg=a):
+                ca, ta = self.bind(a)
+                return f"({ta} if {unknown(ca)} else {'not' if op == 'not' else '-'} {ta})"
+            case ir.Binary(op=op, left=a, right=b):
+                ca, ta = self.bind(a)
+                cb, tb = self.bind(b)
+                if self.mu(a) and self.mu(b):  # both evaluated (|, not or): unknowns merge
+                    return f"(_merge({ta}, {tb}) if ({unknown(ca)}) | ({unknown(cb)}) else {ta} {op} {tb})"
+                if self.mu(a):
+                    return f"({ta} if {unknown(ca)} else {ta} {op} {cb})"
+                return f"({tb} if {unknown(cb)} else {ca} {op} {tb})"
+            case ir.In(item=a, choices=cs) if not any(self.mu(c) for c in cs):
+                values = [self.fold(c) for c in cs]
+                if _NOT_CONST not in values:
+                    ca, ta = self.bind(a)
+                    return f"({ta} if {unknown(ca)} else {ta} in {self.const(frozenset(values))})"
+            case ir.Ite(cond=c, then=a, other=b):
+                if not self.mu(c):
+                    return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
+                cc, tc = self.bind(c)
+                return f"({tc} if {unknown(cc)} else ({self.expr(a)} if {tc} else {self.expr(b)}))"
+            case ir.Has(output=o, value=v):
+                out = self.var("output", o)
+                return f"({out} if {unknown(out)} else {v!r} in {out})"
+        return None  # the rest (lookups, builtins, `in` with unknown choices) call the helpers
+
     def emit(self, line: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + line)
+
+    def window(self, v: ir.Validity) -> tuple[list[str], bool]:
+        """The test that the rule's validity input lies in [lo, hi]: in plain runs one local per
+        distinct interval (many rules share one), in traced runs nodes of their own."""
+        on = ir.Ref(v.on, "input", self.rs.inputs[v.on].type)
+        tests = [
+            self.expr(ir.Binary(op, on, ir.Const(bound, on.type), ir.BOOL))
+            for op, bound in ((">=", v.lo), ("<=", v.hi))
+            if bound is not None
+        ]
+        if self.trace or not tests:
+            return tests, self.partial
+        key = (v.on, v.lo, v.hi)
+        if key not in self.windows:
+            self.windows[key] = f"_w{len(self.windows)}"
+            code = (
+                tests[0]
+                if len(tests) == 1
+                else (f"_k_and({tests[0]}, {tests[1]})" if self.partial else f"({tests[0]} and {tests[1]})")
+            )
+            self.emit(f"{self.windows[key]} = {code}")
+        return [self.windows[key]], self.partial
 
     def rule_applies(self, r: ir.Rule, done: set[str]) -> None:
         """Emit a_<i> for rule r (after its exceptions)."""
         for u in r.unless:
             if u not in done:
                 self.rule_applies(self.rs.rule(u), done)
-        parts = [self.expr(r.when)]
+        when = self.fold(r.when)
+        parts = [] if when is True else [self.expr(r.when)]
         mu = self.mu(r.when)
         if r.valid:
-            v = r.valid
-            on = ir.Ref(v.on, "input", self.rs.inputs[v.on].type)
-            if v.lo is not None:
-                parts.append(self.expr(ir.Binary(">=", on, ir.Const(v.lo, on.type), ir.BOOL)))
-            if v.hi is not None:
-                parts.append(self.expr(ir.Binary("<=", on, ir.Const(v.hi, on.type), ir.BOOL)))
-            mu = mu or self.partial
+            tests, window_mu = self.window(r.valid)
+            parts += tests
+            mu = mu or window_mu
         unless = [f"a_{self.rule_index[u]}" for u in r.unless]
         mu = mu or any(self.rule_mu[u] for u in r.unless)
-        if mu:
-            code = parts[0]
+        if when is False:
+            code = "False"
+        elif mu:
+            code = parts[0] if parts else "True"
             for p in parts[1:]:
-                code = f"_k_and({code}, {p})"
+                code = f"_k_and({code}, {p})" if self.trace else self.kleene("and", code, p)
             for u in unless:
-                code = f"_k_and({code}, _k_not({u}))"
+                negated = f"({u} if {u}.__class__ is _U else not {u})"
+                code = f"_k_and({code}, _k_not({u}))" if self.trace else self.kleene("and", code, negated)
         else:
-            code = " and ".join([*parts, *(f"not {u}" for u in unless)])
-        self.rule_mu[r.id] = mu
+            code = " and ".join([*parts, *(f"not {u}" for u in unless)]) or "True"
+        self.rule_mu[r.id] = mu and when is not False
         self.emit(f"a_{self.rule_index[r.id]} = {code}")
         done.add(r.id)
 
-    def compile(self) -> str:
+    def slot(self, slots: list[str], code: str, condition: str | None) -> int:
+        """A slot of a returned tuple: a local as it is, an expression into a local of its own
+        (evaluated only under `condition`)."""
+        if not code.isidentifier():
+            local = f"_s{len(self.value_slots) + len(self.default_slots)}"
+            self.emit(f"{local} = {code}" + (f" if {condition} else None" if condition else ""))
+            code = local
+        slots.append(code)
+        return len(slots) - 1
+
+    def output(self, name: str, read: bool, done: set[str]) -> None:
+        """Emit what the output's result needs; its value too when an expression reads it."""
+        rs, o = self.rs, self.rs.outputs[name]
+        targeting = rs.rules_for(name)
+        for r in targeting:
+            if r.id not in done:
+                self.rule_applies(r, done)
+        targets: list[_Target] = []
+        codes: list[str] = []  # each target's value as code (a local or a constant)
+        value_mus: list[bool] = []  # whether it can be unknown
+        for r in targeting:
+            i = self.rule_index[r.id]
+            v = dict(r.then)[name]
+            folded = self.fold(v)
+            if folded is not _NOT_CONST:
+                targets.append(_Target(i, r.id, -1, folded))
+                codes.append(self.const(folded))
+                value_mus.append(False)
+            else:
+                value_mus.append(self.mu(v))
+                k = self.slot(self.value_slots, self.expr(v), f"a_{i} is True")
+                targets.append(_Target(i, r.id, k))
+                codes.append(self.value_slots[k])
+        default_slot, default = -1, NO_DEFAULT
+        if o.default is not None:
+            default = self.fold(o.default)
+            if default is _NOT_CONST:
+                nothing = f"not ({' or '.join(f'a_{t.rule}' for t in targets)})" if targets else None
+                default_slot = self.slot(self.default_slots, self.expr(o.default), nothing)
+                default = NO_DEFAULT
+        self.plans[name] = _Plan(name, o.cardinality, tuple(targets), default_slot, default)
+        if not read:
+            return
+        self.maybe_unknown[name] = True  # a gap or a conflict is unknown to its readers
+        out = self.var("output", name)
+        if default_slot >= 0:
+            default_code = self.default_slots[default_slot]
+        else:
+            default_code = "_NO_DEFAULT" if default is NO_DEFAULT else self.const(default)
+        if self.trace:
+            self.emit("_ap = []; _vs = []; _uk = []")
+            for r, t, code in zip(targeting, targets, codes, strict=True):
+                self.emit(f"if a_{t.rule} is True:")
+                self.emit(f"_ap.append({r.id!r}); _vs.append({code})", 2)
+                self.emit(f"elif a_{t.rule} is not False:")
+                self.emit(f"_uk.append(a_{t.rule})", 2)
+            self.emit(f"{out} = _finish({o.cardinality!r}, _ap, _vs, _uk, {default_code}, {name!r})[0]")
+            return
+        # Inline, the value `finish` gives: unknown if an applying rule's value or a rule's
+        # applicability is (merged in finish's order), else the single value (a conflict when
+        # two differ) or the set, else the default, the gap or the empty set.
+        single = o.cardinality != "set"
+        conflict = self.const(Unknown(reasons=(f"{name} has conflicting values",)))
+        if default is NO_DEFAULT and default_slot < 0:
+            default_code = self.const(Unknown(reasons=(f"{name} has no value",))) if single else "_EMPTY"
+        two_valued = not any(value_mus) and not any(self.rule_mu[r.id] for r in targeting)
+        self.emit(f"{out} = _NONE" if single else "_vs = []")
+        if not two_valued:
+            self.emit("_bv = _bu = _NONE")
+        for r, t, code, vmu in zip(targeting, targets, codes, value_mus, strict=True):
+            a, rmu = f"a_{t.rule}", self.rule_mu[r.id]
+            take = (
+                f"{out} = {code} if {out} is _NONE or {out} == {code} else {conflict}"
+                if single
+                else f"_vs.append({code})"
+            )
+            if vmu:
+                self.emit(f"if {a} is True:")
+                self.emit(f"if {code}.__class__ is _U: _bv = {code} if _bv is _NONE else _bv | {code}", 2)
+                self.emit(f"else: {take}", 2)
+            else:
+                self.emit(f"if {a} is True: {take}" if rmu else f"if {a}: {take}")
+            if rmu:
+                self.emit(f"elif {a} is not False: _bu = {a} if _bu is _NONE else _bu | {a}")
+        indent = 1
+        if not two_valued:
+            self.emit("if _bv is not _NONE or _bu is not _NONE:")
+            self.emit(f"{out} = _bu if _bv is _NONE else _bv if _bu is _NONE else _bv | _bu", 2)
+            self.emit("else:")
+            indent = 2
+        if single:
+            self.emit(f"if {out} is _NONE: {out} = {default_code}", indent)
+        else:
+            self.emit(f"{out} = frozenset(_vs) if _vs else {default_code}", indent)
+
+    def compile(self, constraints_only: bool = False) -> str:
+        """The source of `run(inp, _rec=None)`, returning (applies, values, defaults), or with
+        constraints_only that of `run(inp)` returning whether the input constraints hold."""
         rs = self.rs
         self.rule_index = {r.id: i for i, r in enumerate(rs.rules)}
         self.rule_mu: dict[str, bool] = {}
-        self.emit("def run(inp, _rec=None):", 0)
-        for name in rs.inputs:
-            if self.partial:
-                self.emit(f"{self.var('input', name)} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
-            else:
-                self.emit(f"{self.var('input', name)} = inp[{name!r}]")
-        self.emit("out = {}")
+        constraint_exprs = [c.expr for c in rs.constraints]
+        rule_exprs = [
+            *(r.when for r in rs.rules),
+            *(v for r in rs.rules for _, v in r.then),
+            *(o.default for o in rs.outputs.values() if o.default is not None),
+        ]
+        if self.trace:
+            needed, full = set(rs.definitions), True
+        elif constraints_only:
+            needed, reads_output = _definitions_read(rs, constraint_exprs)
+            full = reads_output
+            if full:
+                needed = _definitions_read(rs, rule_exprs + constraint_exprs)[0]
+        else:
+            needed, full = _definitions_read(rs, rule_exprs)[0], True
+        roots = [*rule_exprs, *(rs.definitions[n].expr for n in needed)]
+        if self.trace or constraints_only:
+            roots += constraint_exprs
+        read = {n for e in roots for kind, n in _refs(e) if kind == "output"}
         done: set[str] = set()
         for name in rs.order:
             if name in rs.definitions:
-                d = rs.definitions[name]
-                self.maybe_unknown[name] = self.mu(d.expr)
-                self.emit(f"{self.var('definition', name)} = {self.expr(d.expr)}")
-                continue
-            o = rs.outputs[name]
-            targeting = rs.rules_for(name)
-            for r in targeting:
+                if name in needed:
+                    d = rs.definitions[name]
+                    self.maybe_unknown[name] = self.mu(d.expr)
+                    self.emit(f"{self.var('definition', name)} = {self.expr(d.expr)}")
+            elif full:
+                self.output(name, name in read, done)
+        if full:
+            for r in rs.rules:  # rules that give no output still count as applying or not
                 if r.id not in done:
                     self.rule_applies(r, done)
-            self.emit("_ap = []; _vs = []; _uk = []")
-            for r in targeting:
-                a = f"a_{self.rule_index[r.id]}"
-                value = self.expr(dict(r.then)[name])
-                self.emit(f"if {a} is True:")
-                self.emit(f"_ap.append({r.id!r}); _vs.append({value})", 2)
-                if self.rule_mu[r.id]:
-                    self.emit(f"elif {a} is not False:")
-                    self.emit(f"_uk.append({a})", 2)
-            default = self.expr(o.default) if o.default is not None else "_NO_DEFAULT"
-            self.emit(
-                f"{self.var('output', name)}, out[{name!r}] = _finish({o.cardinality!r}, _ap, _vs, _uk, "
-                f"{default} if not _ap and not _uk else None, {name!r})"
-            )
-            self.maybe_unknown[name] = True
-        for r in rs.rules:  # rules that give no output still count as applying or not
-            if r.id not in done:
-                self.rule_applies(r, done)
-        valid = " and ".join(f"({self.expr(c.expr)} is True)" for c in rs.constraints) or "True"
-        if self.trace and self.nodes:
-            names = [f"_n{i}" for i in range(len(self.nodes))]
-            self.lines.insert(1, "    " + " = ".join(names) + " = _UNSET")
+        valid = " and ".join(f"({self.expr(e)} is True)" for e in constraint_exprs) or "True"
+        body = self.lines
+        self.lines = []
+        self.emit("def run(inp):" if constraints_only else "def run(inp, _rec=None):", 0)
+        inputs = [(name, local) for (kind, name), local in list(self.variables.items()) if kind == "input"]
+        if self.partial:
+            for name, local in inputs:
+                self.emit(f"{local} = inp.get({name!r}, {self.const(Unknown(frozenset({name})))})")
+        elif inputs:  # one C call fetches them all
+            get = self.const(operator.itemgetter(*(name for name, _ in inputs)))
+            self.emit(f"{', '.join(local for _, local in inputs)} = {get}(inp)")
+        names = [f"_n{i}" for i in range(len(self.nodes))]
+        if names:
+            self.emit(" = ".join(names) + " = _UNSET")
+        self.lines += body
+        if constraints_only:
+            self.emit(f"return {valid}")
+            return "\n".join(self.lines)
+        if self.trace and names:
             self.emit(f"_valid = {valid}")
             self.emit(f"_rec(({', '.join(names)},))")
-            valid = "_valid"
-        self.emit(
-            f"return out, ({', '.join(f'a_{i}' for i in range(len(rs.rules)))}{',' if rs.rules else ''}), {valid}"
-        )
+
+        def tup(items: list[str]) -> str:
+            return f"({', '.join(items)}{',' if items else ''})"
+
+        applies = [f"a_{i}" for i in range(len(rs.rules))]
+        self.emit(f"return {tup(applies)}, {tup(self.value_slots)}, {tup(self.default_slots)}")
         return "\n".join(self.lines)
 
 
@@ -254,32 +574,42 @@ class _NodeValues(Mapping[int, Any]):
         return sum(1 for _ in self)
 
 
+def _namespace(consts: Mapping[str, Any]) -> dict[str, Any]:
+    """What generated code may call: the shared semantics, lifted once (not per call)."""
+    return {
+        "_k_and": k_and,
+        "_k_or": k_or,
+        "_k_not": k_not,
+        "_k_ite": k_ite,
+        "_k_in": k_in,
+        "_lookup": lookup,
+        "_l_builtins": {n: lift(f) for n, f in BUILTINS.items()},
+        "_l_binops": {n: lift(f) for n, f in BINOPS.items()},
+        "_l_neg": lift(operator.neg),
+        "_l_contains": lift(lambda s, v: v in s),
+        "_finish": finish,
+        "_merge": merge_unknown,
+        "_U": Unknown,
+        "_NO_DEFAULT": NO_DEFAULT,
+        "_NONE": _NONE,
+        "_EMPTY": frozenset(),
+        "_UNSET": _UNSET,
+        **{f"_f_{n}": f for n, f in BUILTINS.items()},
+        **consts,
+    }
+
+
 class _Compiled:
-    def __init__(self, rs: ir.RuleSet, *, partial: bool, trace: bool) -> None:
+    def __init__(self, rs: ir.RuleSet, *, partial: bool, trace: bool, constraints_only: bool = False) -> None:
         gen = _Gen(rs, partial, trace)
-        source = gen.compile()
-        namespace: dict[str, Any] = {
-            "_k_and": k_and,
-            "_k_or": k_or,
-            "_k_not": k_not,
-            "_k_ite": k_ite,
-            "_k_in": k_in,
-            "_lift": lift,
-            "_lookup": lookup,
-            "_builtins": BUILTINS,
-            "_binops": BINOPS,
-            "_finish": finish,
-            "_NO_DEFAULT": NO_DEFAULT,
-            "_UNSET": _UNSET,
-            "_neg": operator.neg,
-            "_contains": lambda s, v: v in s,
-            **gen.consts,
-        }
+        source = gen.compile(constraints_only)
+        namespace = _namespace(gen.consts)
         # The source is generated from the typed IR above, never from rule text: names become
         # indexed locals (i0, d1, o2) and every value from a file is a repr'd constant or a _c<n> table.
         exec(compile(source, f"<elig:{rs.name}>", "exec"), namespace)
-        self.run: Callable[..., tuple[dict[str, Any], tuple[Any, ...], bool]] = namespace["run"]
+        self.run: Callable[..., Any] = namespace["run"]
         self.source = source
+        self.plans = gen.plans
         self.nodes = gen.nodes
         self.index = {id(n): i for i, n in enumerate(gen.nodes)}
 
@@ -292,31 +622,33 @@ class EvalBackend:
 
     def __init__(self, rs: ir.RuleSet) -> None:
         self.rs = rs
+        self._inputs = frozenset(rs.inputs)
+        self._options: Mapping[str, str] = MappingProxyType(dict(rs.resolved_options))
         self._full = _Compiled(rs, partial=False, trace=False)
         self._partial: _Compiled | None = None
+        self._constraints: _Compiled | None = None
         self._traced: dict[bool, _Compiled] = {}
 
     def _pick(self, person: Person) -> _Compiled:
-        if len(person) >= len(self.rs.inputs) and all(n in person for n in self.rs.inputs):
+        if person.keys() >= self._inputs:
             return self._full
         if self._partial is None:
             self._partial = _Compiled(self.rs, partial=True, trace=False)
         return self._partial
 
-    def raw(self, person: Person) -> dict[str, Any]:
-        """The fast path: output name -> (status, values, rules, unknown)."""
-        return self._pick(person).run(person)[0]
-
     def satisfies_constraints(self, person: Person) -> bool:
         """Whether a complete person meets every input constraint of the rule set."""
-        return self._full.run(person)[2]
+        if self._constraints is None:
+            self._constraints = _Compiled(self.rs, partial=False, trace=False, constraints_only=True)
+        return bool(self._constraints.run(person))
 
     def applies(self, person: Person) -> dict[str, Any]:
         """Rule id -> True / False / Unknown for this person."""
-        return dict(zip((r.id for r in self.rs.rules), self._pick(person).run(person)[1], strict=True))
+        return dict(zip((r.id for r in self.rs.rules), self._pick(person).run(person)[0], strict=True))
 
     def decide(self, person: Person) -> Decision:
-        return self._decision(self.raw(person))
+        compiled = self._pick(person)
+        return Decision(_Results(compiled.plans, compiled.run(person)), self._options, self.name)
 
     def decide_traced(self, person: Person) -> tuple[Decision, Trace]:
         partial = self._pick(person) is not self._full
@@ -324,30 +656,32 @@ class EvalBackend:
             self._traced[partial] = _Compiled(self.rs, partial=partial, trace=True)
         compiled = self._traced[partial]
         box: list[tuple[Any, ...]] = []
-        raw, applies, _ = compiled.run(person, box.append)
+        run = compiled.run(person, box.append)
         recorded = _NodeValues(compiled.index, box[0] if box else (), compiled.nodes)
+        results = _Results(compiled.plans, run)
         env: dict[str, Any] = dict(person)
         env.update({n: recorded.get(id(d.expr)) for n, d in self.rs.definitions.items()})
-        for name, (status, values, _, _) in raw.items():
-            env[name] = values[0] if status == "ok" and len(values) == 1 else values
-        trace = Trace(recorded, {r.id: a for r, a in zip(self.rs.rules, applies, strict=True)}, env)
-        return self._decision(raw), trace
-
-    def _decision(self, raw: Mapping[str, Any]) -> Decision:
-        return Decision(_Results(raw), dict(self.rs.resolved_options), self.name)
+        for name, r in results.items():
+            env[name] = r.values[0] if r.status == "ok" and len(r.values) == 1 else r.values
+        trace = Trace(recorded, dict(zip((r.id for r in self.rs.rules), run[0], strict=True)), env)
+        return Decision(results, self._options, self.name), trace
 
 
 class _Results(Mapping[str, OutputResult]):
-    """Decision results built lazily from the compiled function's raw tuples."""
+    """Decision results, each built from the run's tuples the first time it is asked for."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self._raw = raw
+    __slots__ = ("_built", "_plans", "_run")
+
+    def __init__(self, plans: Mapping[str, _Plan], run: Any) -> None:
+        self._plans = plans
+        self._run = run
         self._built: dict[str, OutputResult] = {}
 
     def __getitem__(self, name: str) -> OutputResult:
-        if name not in self._built:
-            status, values, rules, unknown = self._raw[name]
-            self._built[name] = OutputResult(
+        built = self._built.get(name)
+        if built is None:
+            status, values, rules, unknown = self._plans[name].build(self._run)
+            built = self._built[name] = OutputResult(
                 name,
                 cast(Status, status),
                 tuple(values),
@@ -355,10 +689,10 @@ class _Results(Mapping[str, OutputResult]):
                 tuple(sorted(unknown.missing)) if unknown else (),
                 unknown.reasons if unknown else (),
             )
-        return self._built[name]
+        return built
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(self._plans)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._plans)
