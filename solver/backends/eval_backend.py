@@ -326,9 +326,10 @@ class _Gen:
         """The test that the rule's validity input lies in [lo, hi]: in plain runs one local per
         distinct interval (many rules share one), in traced runs nodes of their own."""
         on = ir.Ref(v.on, "input", self.rs.inputs[v.on].type)
+        ends: tuple[tuple[ir.BinaryOp, Any], ...] = ((">=", v.lo), ("<=", v.hi))
         tests = [
             self.expr(ir.Binary(op, on, ir.Const(bound, on.type), ir.BOOL))
-            for op, bound in ((">=", v.lo), ("<=", v.hi))
+            for op, bound in ends
             if bound is not None
         ]
         if self.trace or not tests:
