@@ -11,7 +11,7 @@ plain Python. Traced runs are compiled separately and record every evaluated nod
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
@@ -276,6 +276,25 @@ class _Gen:
             f"else ({ta} if {tb} is {identity} else _merge({ta}, {tb}))))"
         )
 
+    def strict(self, args: Sequence[ir.Expr], build: Callable[[list[str]], str]) -> str:
+        """Code of an operation on known values that is unknown when an argument is (the
+        unknowns merged, as solver.semantics.lift): only arguments that can be unknown are tested."""
+        checks, uses, unknowns = [], [], []
+        for a in args:
+            if self.mu(a):
+                code, local = self.bind(a)
+                checks.append(f"({code}).__class__ is _U")
+                uses.append(local)
+                unknowns.append(local)
+            else:
+                uses.append(self.expr(a))
+        if not checks:
+            return f"({build(uses)})"
+        if len(checks) == 1:
+            return f"({unknowns[0]} if {checks[0]} else {build(uses)})"
+        # `|`, not `or`: every argument is evaluated, so that all their unknowns merge.
+        return f"(_merge({', '.join(unknowns)}) if {' | '.join(f'({c})' for c in checks)} else {build(uses)})"
+
     def _kleene(self, e: ir.Expr) -> str | None:
         """Three-valued code for the plain run, the same values as the solver.semantics helpers
         without a call in the common case: an unknown operand is tested by its class, and the
@@ -297,13 +316,20 @@ class _Gen:
                 ca, ta = self.bind(a)
                 return f"({ta} if {unknown(ca)} else {'not' if op == 'not' else '-'} {ta})"
             case ir.Binary(op=op, left=a, right=b):
-                ca, ta = self.bind(a)
-                cb, tb = self.bind(b)
-                if self.mu(a) and self.mu(b):  # both evaluated (|, not or): unknowns merge
-                    return f"(_merge({ta}, {tb}) if ({unknown(ca)}) | ({unknown(cb)}) else {ta} {op} {tb})"
-                if self.mu(a):
-                    return f"({ta} if {unknown(ca)} else {ta} {op} {cb})"
-                return f"({tb} if {unknown(cb)} else {ca} {op} {tb})"
+                return self.strict([a, b], lambda x: f"{x[0]} {op} {x[1]}")
+            case ir.Call(fn=fn, args=args):
+                if fn in ("year", "month", "day"):
+                    return self.strict(args, lambda x: f"{x[0]}.{fn}")
+                return self.strict(args, lambda x: f"_f_{fn}({', '.join(x)})")
+            case ir.Lookup(param=p, keys=keys):
+                # A row found is the value; a miss (or an unknown key) is lookup's unknown.
+                table = self.const(self.rs.params[p].table())
+                found = self.tmp()
+                bound = [self.bind(k) for k in keys]
+                key = "".join(f"{c}, " for c, _ in bound)
+                again = ", ".join(t for _, t in bound)
+                hit = f"({found} := {table}.get(({key}), _NONE)) is not _NONE"
+                return f"({found} if {hit} else _lookup({table}, {p!r}, {again}))"
             case ir.In(item=a, choices=cs) if not any(self.mu(c) for c in cs):
                 values = [self.fold(c) for c in cs]
                 if _NOT_CONST not in values:
@@ -328,9 +354,7 @@ class _Gen:
         on = ir.Ref(v.on, "input", self.rs.inputs[v.on].type)
         ends: tuple[tuple[ir.BinaryOp, Any], ...] = ((">=", v.lo), ("<=", v.hi))
         tests = [
-            self.expr(ir.Binary(op, on, ir.Const(bound, on.type), ir.BOOL))
-            for op, bound in ends
-            if bound is not None
+            self.expr(ir.Binary(op, on, ir.Const(bound, on.type), ir.BOOL)) for op, bound in ends if bound is not None
         ]
         if self.trace or not tests:
             return tests, self.partial
@@ -575,6 +599,16 @@ class _NodeValues(Mapping[int, Any]):
         return sum(1 for _ in self)
 
 
+def _merge(*values: Any) -> Unknown:
+    """merge_unknown(*values), without rebuilding when the unknowns are equal (the common case:
+    one unknown reaching an expression along several paths)."""
+    out: Unknown | None = None
+    for v in values:
+        if isinstance(v, Unknown) and v != out:
+            out = v if out is None else out | v
+    return out if out is not None else merge_unknown()
+
+
 def _namespace(consts: Mapping[str, Any]) -> dict[str, Any]:
     """What generated code may call: the shared semantics, lifted once (not per call)."""
     return {
@@ -589,7 +623,7 @@ def _namespace(consts: Mapping[str, Any]) -> dict[str, Any]:
         "_l_neg": lift(operator.neg),
         "_l_contains": lift(lambda s, v: v in s),
         "_finish": finish,
-        "_merge": merge_unknown,
+        "_merge": _merge,
         "_U": Unknown,
         "_NO_DEFAULT": NO_DEFAULT,
         "_NONE": _NONE,
