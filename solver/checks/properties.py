@@ -161,21 +161,34 @@ def load_properties(rs: ir.RuleSet, root: Path) -> list[Property]:
 
 
 def check_properties(props: list[Property]) -> Any:
-    """A check step for Checker.run: person properties per interval, parameter properties once."""
-    done_params: set[str] = set()
+    """A check step for Checker.run: person properties per interval, parameter properties once,
+    and a person property that cannot depend on the timeline's input once, over all of it."""
+    done: set[str] = set()
 
     def step(ch: Checker, span: Interval | None, scope: z3.BoolRef) -> list[Finding]:
         out: list[Finding] = []
         label = str(span) if span else "always"
         for p in props:
-            if p.kind == "person":
-                out += _person_property(ch, p, scope, label)
-            elif p.id not in done_params:
-                done_params.add(p.id)
+            if p.id in done:
+                continue
+            if p.kind == "parameter":
+                done.add(p.id)
                 out += _parameter_property(ch, p)
+            elif span is not None and span.on not in _inputs_read(ch, p):
+                done.add(p.id)
+                out += _person_property(ch, p, z3.BoolVal(True), "always")
+            else:
+                out += _person_property(ch, p, scope, label)
         return out
 
     return step
+
+
+def _inputs_read(ch: Checker, p: Property) -> set[str]:
+    """The inputs a property can depend on: its own and those of the outputs and definitions it reads
+    (through every rule, exception and validity)."""
+    names = ir.refs(p.assume) | ir.refs(p.prove)
+    return {i for n in names for i in ({n} if n in ch.rs.inputs else ch.cones.get(n, set()))}
 
 
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
