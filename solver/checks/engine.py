@@ -23,7 +23,7 @@ from solver.backends.eval_backend import EvalBackend
 from solver.backends.z3_backend import Encoding, Sym, input_cones, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
-from solver.passes.timeline import Span, time_inputs
+from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 
@@ -85,11 +85,14 @@ class Checker:
         self.active = [r for r in rs.rules if r.id not in self.inactive]
         self.times = time_inputs(rs)
         self._solvers: dict[str, z3.Solver] = {}
+        self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
 
     # ------------------------------------------------------------ driver
     def spans(self, on: Sequence[str] | None = None) -> list[Span]:
         """The boxes of the timeline over the time inputs ON (default: all the rules are dated on)."""
-        return timeline_spans(self.rs, self.times if on is None else on)
+        boxes = timeline_spans(self.rs, self.times if on is None else on)
+        self._boxes.update((str(b), b) for b in boxes)
+        return boxes
 
     def run(self, extra: Iterable[SpanCheck] = ()) -> list[Finding]:
         """Conflicts, gaps, unknowns and properties hold per box of the timeline (every time input
@@ -98,11 +101,12 @@ class Checker:
         not unreachable in 2025). A box only labels where a finding holds, so each output is asked
         once over the whole timeline first, and per box (of the time inputs it depends on) only
         where that finds something."""
-        found: dict[str, Finding] = {}
+        found: dict[tuple[str, ...], Finding] = {}
 
         def add(fs: Iterable[Finding]) -> None:
             for f in fs:
-                found[f.id] = found[f.id].merged(f) if f.id in found else f
+                k = f.merge_key
+                found[k] = found[k].merged(f) if k in found else f
 
         everywhere = _Marks()
         whole = self.solver(z3.BoolVal(True))
@@ -140,7 +144,14 @@ class Checker:
         add(self.values(s, everywhere, ANY))
         self.on_step("rules: redundancy")
         add(self.redundant(s, everywhere, ANY))
-        return sorted(found.values(), key=lambda f: (f.kind, f.subject, f.id))
+        return sorted((self.compacted(f) for f in found.values()), key=lambda f: (f.kind, f.subject, f.id))
+
+    def compacted(self, f: Finding) -> Finding:
+        """F with the boxes it holds in written as briefly as they are exact."""
+        held = [self._boxes[label] for label in f.intervals if label in self._boxes]
+        if len(held) != len(f.intervals):
+            return f
+        return dataclasses.replace(f, intervals=tuple(str(b) for b in compact(self.rs, held)))
 
     def possible(self, s: z3.Solver) -> set[tuple[str, str]]:
         """(check, output) for each gap, own unknown and conflict some valid person somewhere on the

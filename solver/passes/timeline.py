@@ -96,3 +96,21 @@ class Span:
 def spans(rs: ir.RuleSet, on: Sequence[str]) -> list[Span]:
     """Every box of the intervals of the inputs ON (their product): nothing changes inside one."""
     return [Span(tuple(box)) for box in itertools.product(*(intervals(rs, n) for n in on))]
+
+
+def compact(rs: ir.RuleSet, held: Sequence[Span]) -> list[Span]:
+    """The boxes HELD, shorter to read: boxes that hold for every interval of their last time input
+    are written without it (`insurance_year 2024` for all three as_of parts of 2024)."""
+    groups: dict[tuple[Interval, ...], set[Interval]] = {}
+    out: list[Span] = []
+    for b in sorted(set(held)):
+        if b.parts:
+            groups.setdefault(b.parts[:-1], set()).add(b.parts[-1])
+        else:
+            out.append(b)
+    for prefix, lasts in groups.items():
+        if lasts == set(intervals(rs, next(iter(lasts)).on)):
+            out.append(Span(prefix))
+        else:
+            out += [Span((*prefix, last)) for last in sorted(lasts)]
+    return out
