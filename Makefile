@@ -15,10 +15,11 @@ $(BIN)/elig: pyproject.toml | browser
 	touch $@
 
 # The web tests drive Debian's Chromium (Playwright never downloads a browser of its own); as root on a
-# fresh machine it is installed from apt, elsewhere the message says what to install.
+# fresh machine it is installed from apt (with a CJK font for the screenshots), elsewhere a message says what to install.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 browser:
-	@test -x /usr/bin/chromium || if [ "$$(id -u)" = 0 ]; then apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	@test -x /usr/bin/chromium -a -e $(CJK_FONT) || if [ "$$(id -u)" = 0 ]; then apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-wqy-zenhei; \
 	  else echo "warning: no /usr/bin/chromium; install chromium and chromium-driver (the web tests skip)"; fi
 
 demo: $(BIN)/elig

@@ -61,22 +61,22 @@ class ExplainIn(PersonIn):
 class ConsultIn(PersonIn):
     outputs: list[Name] = Field(min_length=1, max_length=10, description="the outputs to consult about")
     lang: Lang = "en"
-    timeout_ms: int = Field(TIMEOUT_MS, ge=1, le=20_000)
+    timeout_ms: int = Field(default=TIMEOUT_MS, ge=1, le=20_000)
 
 
 class CheckIn(_Strict):
     options: dict[Name, Name] = Field(default_factory=dict, max_length=100)
-    timeout_ms: int = Field(20_000, ge=1, le=60_000)
+    timeout_ms: int = Field(default=20_000, ge=1, le=60_000)
 
 
 class DiffIn(_Strict):
-    year: int | None = Field(None, ge=1900, le=2100)
-    vs_year: int | None = Field(None, ge=1900, le=2100)
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    vs_year: int | None = Field(default=None, ge=1900, le=2100)
     options: dict[Name, Name] = Field(default_factory=dict, max_length=100)
     vs_options: dict[Name, Name] = Field(default_factory=dict, max_length=100)
     outputs: list[Name] = Field(default_factory=list, max_length=200)
-    max_regions: int = Field(10, ge=1, le=100)
-    timeout_ms: int = Field(20_000, ge=1, le=60_000)
+    max_regions: int = Field(default=10, ge=1, le=100)
+    timeout_ms: int = Field(default=20_000, ge=1, le=60_000)
 
 
 class Problem(BaseModel):
@@ -714,5 +714,3 @@ def running(rules: str | Path) -> Iterator[str]:
 def guarded(rules: str | Path) -> Any:
     """The app behind the body limit (what `elig serve` runs; tests use the same)."""
     return BodyLimit(create_app(rules))
-
-

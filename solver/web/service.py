@@ -164,7 +164,9 @@ class Service:
     def option_reads(self, output: str) -> frozenset[str]:
         """The options an output's rules, definitions and defaults read, directly or through others."""
         if output not in self._option_reads:
-            rs, seen, options = self.rs, set(), set()
+            rs = self.rs
+            seen: set[str] = set()
+            options: set[str] = set()
             todo = [output]
             while todo:
                 n = todo.pop()
