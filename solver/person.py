@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from solver import ir
-from solver.errors import InputError, did_you_mean
-from solver.language.strict_yaml import excerpt
+from solver.errors import InputError, did_you_mean, excerpt
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from solver.errors import RuleError
+from solver.errors import RuleError, excerpt
 from solver.ir import Loc
 
 Path_ = tuple[str | int, ...]
@@ -29,7 +29,6 @@ MAX_BYTES = 8 * 1024 * 1024  # far above any real rule or person file
 MAX_DEPTH = 64  # nesting of mappings/lists; rule files use about 6
 MAX_NODES = 200_000  # values after alias expansion (a billion-laughs document stops here)
 MAX_DIGITS = 40  # a whole number longer than this is out of every domain
-EXCERPT = 80  # characters of a bad value quoted back in an error
 
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -37,12 +36,6 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NULL = re.compile(r"(?:~|null|Null|NULL|)")
 _BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)")
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
-
-
-def excerpt(value: object, limit: int = EXCERPT) -> str:
-    """repr(value), cut to `limit` characters with an ellipsis (errors never echo a huge value)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class _Resolver(yaml.resolver.BaseResolver):
