@@ -426,3 +426,66 @@ def test_dates_that_can_never_be_are_refused(tmp_path: Path, expr: str, words: s
     with pytest.raises((RuleError, RuleErrors), match=words) as e:
         load_ruleset(_with_definition(tmp_path, expr if "<" in expr or ">" in expr else f"{expr} == {expr}"))
     assert str(tmp_path) in str(e.value)
+
+
+def test_a_timeout_never_makes_acceptances_stale(tmp_path: Path) -> None:
+    import shutil
+
+    from solver.checks import run_checks
+    from solver.checks.engine import Settings
+    from solver.language.loader import load_ruleset
+
+    root = tmp_path / "rules"
+    shutil.copytree(MINI, root)
+    (root / "accepted.yaml").write_text('- {id: "gap:0123456789", reason: "a reviewed finding"}\n', encoding="utf-8")
+    rs = load_ruleset(root)
+    decided = run_checks(rs, settings=Settings(timeout_ms=20_000), cases=False)
+    assert decided.stale_accepted == ("gap:0123456789",) and not decided.unconfirmed
+    starved = run_checks(rs, settings=Settings(rlimit=1), cases=False)  # z3 gives up on every question
+    assert any(f.kind == "undecided" for f in starved.findings)
+    assert starved.stale_accepted == () and starved.unconfirmed == ("gap:0123456789",)
+    assert starved.exit_code() == 1  # undecided is never ok
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["check", "RULES", "--output", "T/folder"], "is a folder"),
+        (["check", "RULES", "--output", "T/file/report.md"], "is a file, so"),
+        (["check", "RULES", "--output", "T/" + "a" * 300], "longer than 255 bytes"),
+        (["fixtures", "RULES", "--out", "T/file"], "is a file"),
+        (["fixtures", "RULES", "--out", "T/file/sub"], "is a file, so"),
+        (["diff", "RULES", "RULES", "--out", "T/folder"], "is a folder"),
+        (["diff", "RULES", "RULES", "--population", "T/missing.csv"], "no such readable file"),
+        (["batch", "RULES", "--input", "T/missing.csv", "--output", "T/o.parquet"], "no such readable file"),
+        (["batch", "RULES", "--input", "T/file", "--output", "T/folder"], "is a folder"),
+        (["sample", "RULES", "-n", "3", "--output", "T/folder"], "is a folder"),
+        (["decide", "RULES", "T/" + "x" * 300 + ".yaml"], "File name too long"),
+        (["decide", "RULES", "T/loop.yaml"], "loop of symbolic links"),
+        (["decide", "RULES", "T/dangling.yaml"], "symbolic link to nothing"),
+        (["decide", "RULES", "T/folder"], "no persons or cases"),
+        (["decide", "T/missing", "T/file"], "not a rule-set folder"),
+        (["coverage", "RULES", "--checklist", "T/missing.yaml"], "no such file"),
+        (["coverage", "RULES", "--checklist", "T/folder"], "folder, not a file"),
+        (["coverage", "RULES", "--checklist", "T/bad.yaml"], "not valid YAML"),
+        (["coverage", "RULES", "--checklist", "T/other.yaml"], "needs a list `clauses`"),
+        (["decide", "RULES", "T/huge_value.yaml"], "is not a whole number"),
+    ],
+)
+def test_cli_paths_and_values_are_checked_first(
+    tmp_path: Path, argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from solver.cli import main
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("a: [\n", encoding="utf-8")
+    (tmp_path / "other.yaml").write_text("x: 1\n", encoding="utf-8")
+    (tmp_path / "huge_value.yaml").write_text("year: " + "x" * 1_000_000 + "\n", encoding="utf-8")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nothing")
+    real = [a.replace("RULES", str(MINI)).replace("T/", f"{tmp_path}/") for a in argv]
+    assert main(real) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert len(err) < 1000  # a long value or path is quoted as a short excerpt
