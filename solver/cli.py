@@ -52,6 +52,15 @@ def _output_path(text: str, flag: str, *, folder: bool = False) -> Path:
     return path
 
 
+def _write(text_path: str, text: str, flag: str) -> None:
+    """A report written to a path checked by _output_path (missing parent folders are created)."""
+    try:
+        Path(text_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(text_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as e:  # the disk is full, the file vanished
+        raise InputError(flag, f"{shorten(text_path)}: {e.strerror or e}") from None
+
+
 def _input_file(text: str, flag: str) -> Path:
     """An input file that must exist before any work starts."""
     path = Path(text)
@@ -244,8 +253,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = run_checks(rs, _options(args.option), settings)
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.output, text, "--output")
         print(f"{args.output}: {len(result.new)} new finding(s), {len(result.findings)} in all", file=sys.stderr)
     else:
         print(text)
@@ -263,8 +271,7 @@ def _check_against(args: argparse.Namespace) -> int:
     result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.output, text, "--output")
     else:
         print(text)
     return result.exit_code()
@@ -342,7 +349,10 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
         keep_all=args.set == "all",
     )
     print(fs.report(args.list))
-    path = write(fs, resolved, Path(args.out), args.format, args.set)
+    try:
+        path = write(fs, resolved, Path(args.out), args.format, args.set)
+    except OSError as e:  # checked before the work, but a disk can still fill up
+        raise InputError("--out", f"{shorten(args.out)}: {e.strerror or e}") from None
     shown = fs.cover if args.set == "cover" else fs.candidates
     print(f"wrote {len(shown)} fixtures to {path}")
     return 1 if fs.unconfirmed else 0
@@ -437,8 +447,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         text = {"text": render.to_text, "json": render.to_json}[args.format](rep)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.out, text, "--out")
         proof = "complete" if rep.complete else "INCOMPLETE"
         print(f"{args.out}: {len(rep.regions)} region(s), {proof}", file=sys.stderr)
     else:

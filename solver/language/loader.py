@@ -138,13 +138,15 @@ def _expected_of(kind: str) -> str:
 
 def load_ruleset(root: str | Path) -> ir.RuleSet:
     root = Path(root)
-    if not root.is_dir():
-        raise RuleError(
-            ir.Loc(str(root), 0, 0),
-            "not a rule-set folder",
-            hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai",
-        )
-    files = rule_files(root)
+    where = ir.Loc(shorten(str(root)), 0, 0)
+    try:
+        if not root.is_dir():
+            raise RuleError(
+                where, "not a rule-set folder", hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai"
+            )
+        files = rule_files(root)
+    except OSError as e:  # a name too long, no permission
+        raise RuleError(where, f"cannot read this folder: {e.strerror or e}") from None
     if not files:
         raise RuleError(ir.Loc(str(root), 0, 0), "no *.yaml rule files in this folder")
     sections = _Sections()
