@@ -26,6 +26,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "python_object.yaml": (b"a: !!python/object:os.system {}\n", "not allowed"),
     "unknown_tag.yaml": (b"a: !foo x\n", "not allowed"),
     "nul.yaml": (b"a: b\x00\n", "NUL"),
+    "control.yaml": (b"a: b\x08c\n", "control character U+0008"),
     "deep.yaml": (b"[" * 5000 + b"]" * 5000, "nesting deeper"),
     "deep_block.yaml": ("".join(" " * i + "a:\n" for i in range(500)).encode(), "nesting deeper"),
     "huge.yaml": (b"a: " + b"x" * (9 * 1024 * 1024), "too large"),

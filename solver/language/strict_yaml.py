@@ -177,8 +177,9 @@ read_data = load
 
 
 def parse_yaml(text: str, name: str) -> Located:
-    composer = _Composer(text)
+    composer: _Composer | None = None
     try:
+        composer = _Composer(text)  # the reader refuses control characters here already
         root = composer.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -192,9 +193,15 @@ def parse_yaml(text: str, name: str) -> Located:
     except yaml.YAMLError as e:  # reader errors carry a position of their own
         pos = getattr(e, "position", None)
         line, col = _position(text, pos) if isinstance(pos, int) else (1, 1)
+        if isinstance(e, yaml.reader.ReaderError) and isinstance(e.character, int):
+            what = f"the control character U+{e.character:04X} is not allowed in YAML"
+            raise RuleError(
+                Loc(name, line, col), what, hint="remove it, or write it as an escape in double quotes"
+            ) from None
         raise RuleError(Loc(name, line, col), f"this is not valid YAML: {e}") from None
     finally:
-        composer.dispose()
+        if composer is not None:
+            composer.dispose()
     out = Located(None, name)
     budget = [MAX_NODES]
     open_nodes: set[int] = set()
