@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-COUNT = int(os.environ.get("ELIG_FUZZ_COUNT", "60"))
+COUNT = int(os.environ.get("ELIG_FUZZ_COUNT", "40"))
 
 
 def _harness() -> ModuleType:
@@ -31,7 +31,7 @@ def harness() -> ModuleType:
 
 
 def test_fuzzed_inputs_give_answers_or_typed_errors(harness: ModuleType) -> None:
-    tally = harness.fuzz(COUNT, seed=7, subprocess_every=max(COUNT // 2, 1), compare_every=5, limit=120.0)
+    tally = harness.fuzz(COUNT, seed=7, subprocess_every=max(COUNT // 2, 1), compare_every=8, limit=120.0)
     report = harness.report(tally, 0.0)
     assert not tally.failures, report
     total = tally.total()
