@@ -5,7 +5,8 @@ The interview is replayed with the calls its page makes (solver.web.service): st
 ask the top field of the consult ranking over the output asked about (the page's "ask about":
 employee_is_employee for a sample with employee-scheme fields, resident_category for the others),
 answer it from the sample (or skip it when the sample leaves it out, as a person would), until the
-output is proved whatever the missing fields are. "Depends on": the inputs the output's rules, definitions and defaults read.
+output is proved whatever the missing fields are. "Depends on": the inputs the output's rules,
+definitions and defaults read.
 
     .venv/bin/python bench/interview.py [RULES]
 """
@@ -22,7 +23,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from solver.cases import collect  # noqa: E402
 from solver.web.service import Service  # noqa: E402
-
 
 
 def main() -> int:
