@@ -295,7 +295,7 @@ def create_app(rules: str | Path) -> FastAPI:
                     st.person[asked] = service.from_text(asked, q["value"])
                 except InputError as e:
                     errors[asked] = _message(e)
-        retry = asked if asked in errors else ""
+        retry = asked if asked in errors and asked in rs.inputs else ""
         return HTMLResponse(interview_page(st, errors, retry, q.get("value", "")[:200] if retry else ""))
 
     def interview_page(st: State, errors: dict[str, str], retry: str, bad_text: str) -> str:
