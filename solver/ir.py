@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, TypeAlias
 
 # ---------------------------------------------------------------- positions
@@ -382,10 +383,16 @@ class RuleSet:
     value_labels: Mapping[str, Mapping[str, Labels]] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        return self._rule_index[0][rule_id]
 
     def rules_for(self, output: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if output in r.outputs())
+        return self._rule_index[1].get(output, ())
+
+    @cached_property
+    def _rule_index(self) -> tuple[dict[str, Rule], dict[str, tuple[Rule, ...]]]:
+        """Rules by id and by output, built once per rule set (checks ask for them thousands of times)."""
+        targeting: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            for o in dict.fromkeys(r.outputs()):
+                targeting.setdefault(o, []).append(r)
+        return {r.id: r for r in reversed(self.rules)}, {o: tuple(rs) for o, rs in targeting.items()}
