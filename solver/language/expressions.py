@@ -20,6 +20,7 @@ from solver.ir import (
     ANY_INT,
     BOOL,
     MONTH_END,
+    TIME_OF_DAY,
     Binary,
     BinaryOp,
     BoolT,
@@ -39,6 +40,7 @@ from solver.ir import (
     Type,
     Unary,
     children,
+    parse_time,
     same_kind,
 )
 
@@ -77,6 +79,7 @@ _FRIENDLY = {
     "NAME": "a name",
     "INT": "a number",
     "DATE": "a date (YYYY-MM-DD)",
+    "TIME": "a time of day (HH:MM)",
     "STRING": "a quoted value",
     "CMP": "a comparison (== != < <= > >=)",
     "ADD": "+ or -",
@@ -275,6 +278,11 @@ class _Typer:
                     calendar = f"a date in {dates.FIRST}..{dates.LAST}"
                     raise self.fail(node, f"{day} is off the calendar", expected=calendar)
                 return Const(day, ANY_DATE, loc)
+            case "time":
+                minutes = parse_time(str(kids[0]))
+                if minutes is None:
+                    raise self.fail(node, f"{kids[0]} is not a time of day", expected="HH:MM from 00:00 to 23:59")
+                return Const(minutes, TIME_OF_DAY, loc)
             case "true" | "false":
                 return Const(kind == "true", BOOL, loc)
             case "string":
@@ -518,7 +526,7 @@ def _kind(t: Type) -> str:
     if isinstance(t, BoolT):
         return "bool"
     if isinstance(t, IntT):
-        return "money" if t.unit else "int"
+        return {"yuan": "money", "minute": "time"}.get(t.unit, "int")
     if isinstance(t, DateT):
         return "date"
     return f"enum {t.name}"
