@@ -4,6 +4,7 @@ backend reads. Nothing here knows about YAML or any solver."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,9 +40,11 @@ class BoolT:
 class IntT:
     lo: int
     hi: int
-    unit: Literal["", "yuan"] = ""
+    unit: Literal["", "yuan", "minute"] = ""
 
     def __str__(self) -> str:
+        if self.unit == "minute":
+            return "time"
         return ("money" if self.unit else "int") + f"[{self.lo}..{self.hi}]"
 
 
@@ -70,7 +73,20 @@ BOOL = BoolT()
 # Ints produced by arithmetic are unbounded for typing purposes; bounds matter only for inputs.
 ANY_INT = IntT(-(10**9), 10**9)
 ANY_DATE = DateT()
+# A time of day to the minute (deadlines such as "12月25日17:30"), held as minutes after midnight.
+TIME_OF_DAY = IntT(0, 23 * 60 + 59, "minute")
 MONTH_END = EnumT("month_end_rule", ("clamp", "roll"))
+
+
+def time_text(minutes: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_time(text: str) -> int | None:
+    """HH:MM (00:00..23:59) as minutes after midnight; None when the text is not such a time."""
+    m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
+    return int(m.group(1)) * 60 + int(m.group(2)) if m else None
 
 
 def same_kind(a: Type, b: Type) -> bool:

@@ -86,3 +86,28 @@ def test_check_runs_in_the_background_and_can_be_cancelled(base: str) -> None:
     assert call(f"{base}/api/jobs/no-such-job")[0] == 404
     status, again = call(f"{base}/api/check", {"options": {"newborn_backpay_conflict": "nonsense"}})
     assert status == 422 and "not a reading" in again["error"]
+
+
+def page_status(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=300) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_pages_take_bad_queries_with_a_message(base: str) -> None:
+    goal = "goal=employee_is_employee"
+    status, html = page_status(f"{base}/interview?{goal}&person=%5B1%5D&options=x&field=nope&value=1")
+    assert status == 200
+    assert "person is not a JSON mapping" in html and "options is not a JSON mapping" in html
+    assert "unknown field" in html  # the asked field that does not exist, named with the allowed ones
+    status, html = page_status(f"{base}/interview?{goal}&person=%7B%22hukou%22%3A%22mars%22%2C%22as_of%22%3A1%7D")
+    assert status == 200 and "shanghai, other_province, none" in html
+    assert page_status(f"{base}/interview?goal=nope")[0] == 200
+    assert page_status(f"{base}/output?output=nope")[0] == 422
+    status, html = page_status(f"{base}/output?output=employee_is_employee&value=maybe")
+    assert status == 200 and "not a boolean" in html
+    assert page_status(f"{base}/jobs/none")[0] == 404
+    status, text = page_status(f"{base}/person.yaml?person=%7B%22hukou%22%3A%22shanghai%22%7D")
+    assert status == 200 and text == "hukou: shanghai\n"

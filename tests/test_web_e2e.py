@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import yaml
@@ -141,4 +141,52 @@ def test_check_witness_opens_in_the_interview(base: str, browser: Any) -> None:
     assert state == witness
     assert f"{len(witness)} field(s) answered" in page.content()
     page.screenshot(path=str(ARTIFACTS / "check-witness-interview.png"), full_page=True)
+    page.close()
+
+
+def test_save_and_load_a_person(base: str, browser: Any, tmp_path: Path) -> None:
+    person = {"emp_work_status": "in_service", "as_of": "2026-04-01", "emp_veteran_status": "none"}
+    page = browser.new_page()
+    query = urlencode({"person": json.dumps(person), "goal": "employee_is_employee"})
+    page.goto(f"{base}/interview?{query}")
+    for kind in ("yaml", "json"):
+        with page.expect_download() as download:
+            page.click(f"#save-{kind}")
+        saved = tmp_path / f"person.{kind}"
+        download.value.save_as(saved)
+        loaded = yaml.safe_load(saved.read_text(encoding="utf-8"))
+        assert {k: _text(v) for k, v in loaded.items()} == person
+        page.goto(f"{base}/interview?goal=employee_is_employee")
+        page.set_input_files("#load-file", str(saved))
+        page.click("#load-button")
+        page.wait_for_selector("#proved")
+        assert json.loads(parse_qs(urlparse(page.url).query)["person"][0]) == person
+        assert "3 field(s) answered" in page.content()
+    # A file that does not fit the vocabulary: the message names the field and its allowed values.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hukou: mars\n", encoding="utf-8")
+    page.set_input_files("#load-file", str(bad))
+    page.click("#load-button")
+    error = page.locator("#error-file").inner_text()
+    assert "'mars' is not one of the values" in error and "shanghai, other_province, none" in error
+    page.close()
+
+
+def test_diff_witness_opens_in_the_interview(base: str, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{base}/diff")
+    page.fill("#year", "2023")
+    page.fill("#vs-year", "2025")
+    page.click("#run")
+    page.wait_for_selector("#summary", timeout=600_000)
+    assert page.locator("#job-status").inner_text() == "done"
+    assert page.locator("tr.region").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "diff-regions.png"), full_page=True)
+    link = page.locator("a.witness").first
+    href = link.get_attribute("href")
+    assert href is not None
+    witness = json.loads(parse_qs(urlparse(href).query)["person"][0])
+    link.click()
+    page.wait_for_selector("#proved")
+    assert json.loads(parse_qs(urlparse(page.url).query)["person"][0]) == witness
     page.close()

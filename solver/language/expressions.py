@@ -13,12 +13,14 @@ from typing import Literal, cast
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from solver import dates
 from solver.errors import RuleError, did_you_mean
 from solver.ir import (
     ANY_DATE,
     ANY_INT,
     BOOL,
     MONTH_END,
+    TIME_OF_DAY,
     Binary,
     BinaryOp,
     BoolT,
@@ -38,6 +40,7 @@ from solver.ir import (
     Type,
     Unary,
     children,
+    parse_time,
     same_kind,
 )
 
@@ -76,6 +79,7 @@ _FRIENDLY = {
     "NAME": "a name",
     "INT": "a number",
     "DATE": "a date (YYYY-MM-DD)",
+    "TIME": "a time of day (HH:MM)",
     "STRING": "a quoted value",
     "CMP": "a comparison (== != < <= > >=)",
     "ADD": "+ or -",
@@ -265,11 +269,20 @@ class _Typer:
                 return Const(int(str(kids[0])), ANY_INT, loc)
             case "date":
                 try:
-                    return Const(dt.date.fromisoformat(str(kids[0])), ANY_DATE, loc)
+                    day = dt.date.fromisoformat(str(kids[0]))
                 except ValueError:
                     raise self.fail(
                         node, f"{kids[0]} is not a calendar date", expected="a real date YYYY-MM-DD"
                     ) from None
+                if not dates.FIRST <= day <= dates.LAST:
+                    calendar = f"a date in {dates.FIRST}..{dates.LAST}"
+                    raise self.fail(node, f"{day} is off the calendar", expected=calendar)
+                return Const(day, ANY_DATE, loc)
+            case "time":
+                minutes = parse_time(str(kids[0]))
+                if minutes is None:
+                    raise self.fail(node, f"{kids[0]} is not a time of day", expected="HH:MM from 00:00 to 23:59")
+                return Const(minutes, TIME_OF_DAY, loc)
             case "true" | "false":
                 return Const(kind == "true", BOOL, loc)
             case "string":
@@ -513,7 +526,7 @@ def _kind(t: Type) -> str:
     if isinstance(t, BoolT):
         return "bool"
     if isinstance(t, IntT):
-        return "money" if t.unit else "int"
+        return {"yuan": "money", "minute": "time"}.get(t.unit, "int")
     if isinstance(t, DateT):
         return "date"
     return f"enum {t.name}"

@@ -295,7 +295,7 @@ def create_app(rules: str | Path) -> FastAPI:
                     st.person[asked] = service.from_text(asked, q["value"])
                 except InputError as e:
                     errors[asked] = _message(e)
-        retry = asked if asked in errors else ""
+        retry = asked if asked in errors and asked in rs.inputs else ""
         return HTMLResponse(interview_page(st, errors, retry, q.get("value", "")[:200] if retry else ""))
 
     def interview_page(st: State, errors: dict[str, str], retry: str, bad_text: str) -> str:
@@ -419,9 +419,12 @@ def create_app(rules: str | Path) -> FastAPI:
         return Response(text, media_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/load", include_in_schema=False)
-    async def load(request: Request, file: UploadFile, lang: Annotated[str, Form()] = "zh") -> Response:
+    async def load(
+        file: UploadFile, lang: Annotated[str, Form()] = "zh", goal: Annotated[str, Form()] = ""
+    ) -> Response:
         raw = await file.read(MAX_UPLOAD + 1)
-        st = State(lang="en" if lang == "en" else "zh", goal=list(default_goal))
+        st = State(lang="en" if lang == "en" else "zh")
+        st.goal = [g for g in goal.split(",") if g in rs.outputs] or list(default_goal)
         try:
             if len(raw) > MAX_UPLOAD:
                 raise InputError("file", f"over {MAX_UPLOAD} bytes", allowed="a person file (YAML or JSON mapping)")

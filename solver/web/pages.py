@@ -28,7 +28,7 @@ fieldset{margin:1em 0} .muted{color:#666} details{margin:3px 0}
 def page(title: str, body: str, refresh: int = 0) -> str:
     meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
     nav = '<nav><a href="/interview">interview</a><a href="/check">check</a><a href="/diff">diff</a>' + (
-        '<a href="/docs">API</a></nav>'
+        '<a href="/openapi.json">API (OpenAPI)</a></nav>'
     )
     return (
         f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{meta}<title>{escape(title)}</title>'
