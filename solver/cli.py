@@ -88,22 +88,15 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_decide(args: argparse.Namespace) -> int:
     from explain.decision import decision_json, decision_text, full_text, readings
-    from solver.backends import make
-    from solver.backends.base import Backend, Decision, Person
+    from solver.backends.base import Decision, Person
     from solver.cases import collect
+    from solver.compiled import AnyOptions
     from solver.language.loader import load_ruleset
-    from solver.passes.options import resolve
     from solver.person import parse_person
 
     rs = load_ruleset(args.rules)
     cli_options = _options(args.option)
-    backends: dict[tuple[tuple[str, str], ...], Backend] = {}
-
-    def backend_for(opts: Mapping[str, str]) -> Backend:
-        key = tuple(sorted(opts.items()))
-        if key not in backends:
-            backends[key] = make(args.backend, resolve(rs, opts))
-        return backends[key]
+    decider = AnyOptions(rs, args.backend)  # one compile shared by every person and reading
 
     results = []
     failed = 0
@@ -114,7 +107,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
             if args.as_of is not None:
                 person_data["as_of"] = args.as_of
             person = parse_person(rs, person_data)
-            decision = backend_for(opts).decide(person)
+            decision = decider.decide(person, opts)
         except InputError as e:
             failed += 1
             print(f"{path}: {case.id}: {e}", file=sys.stderr)
@@ -122,7 +115,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
             continue
 
         def decide_with(o: Mapping[str, str], person: Person = person) -> Decision:
-            return backend_for(o).decide(person)
+            return decider.decide(person, o)
 
         other = None if args.no_readings else readings(rs, decision, decide_with)
         if args.format == "json":
