@@ -192,13 +192,31 @@ def run_batch(
     return BatchReport(rows_in, results, error_rows, errors, output, errors_file)
 
 
-def decide_population(rs: ir.RuleSet, population: Path, con: Any, outputs: Sequence[str] | None = None) -> Any:
-    """A DuckDB relation: the valid rows of a population file (CSV/Parquet) decided under `rs`
-    (resolved), with `_row`. For counting persons per region; bad rows are left out."""
+def decide_population(
+    rs: ir.RuleSet,
+    population: Path,
+    con: Any,
+    outputs: Sequence[str] | None = None,
+    pinned: Mapping[str, ir.Value] | None = None,
+) -> Any:
+    """A DuckDB relation: every row of a population file (CSV/Parquet) decided under `rs`
+    (resolved), with `_row` and the applying rules; `pinned` inputs replace the file's values.
+    A bad row is an InputError naming its row, field and allowed values (a count must not
+    silently leave persons out)."""
+    if not population.is_file():
+        raise InputError("--population", f"no file {population}")
     table = _source(con, population)
     columns = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    persons_sql, _ = check_sql(rs, columns, table)
-    return con.sql(compile_ruleset(rs, DUCKDB).query(f"({persons_sql})", list(outputs or rs.outputs), keep=["_row"]))
+    persons_sql, errors_sql = check_sql(rs, columns, table)
+    bad = con.execute(f"{errors_sql} LIMIT 1").fetchone()
+    if bad:
+        row, field, value, reason, allowed = bad
+        raise InputError(f"--population row {row}", f"{field}: {reason}", allowed=allowed)
+    if pinned:
+        fixed = ", ".join(f"{_lit(v)} AS {q(n)}" for n, v in pinned.items())
+        persons_sql = f"SELECT * REPLACE ({fixed}) FROM ({persons_sql})"
+    query = compile_ruleset(rs, DUCKDB).query(f"({persons_sql})", list(outputs or rs.outputs), keep=["_row"])
+    return con.sql(query)
 
 
 # ---------------------------------------------------------------- synthetic populations
@@ -332,7 +350,7 @@ def _lit(v: ir.Value) -> str:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, int):
-        return str(v)
+        return f"CAST({v} AS BIGINT)"
     if isinstance(v, dt.date):
         return f"DATE '{v.isoformat()}'"
     return s(v)

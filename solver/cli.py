@@ -357,7 +357,7 @@ def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
 
 
 def run_diff(args: argparse.Namespace) -> object:
-    from solver.diff.engine import Version, combinations, count_population, diff, read_population
+    from solver.diff.engine import Version, combinations, count_population, diff
 
     old, new = _diff_versions(args)
     assert isinstance(old, Version) and isinstance(new, Version)
@@ -375,7 +375,7 @@ def run_diff(args: argparse.Namespace) -> object:
     else:
         rep = diff(old, new, **kwargs)
     if args.population:
-        return count_population(rep, old, new, read_population(args.population, old.rs))
+        return count_population(rep, old, new, args.population)
     return combinations(rep, old, new)
 
 

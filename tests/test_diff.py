@@ -179,3 +179,81 @@ def test_changes_yaml_is_strict() -> None:
 
     with pytest.raises(EligError, match="unknown key 'rulez'"):
         load_changes(DATA / "changes" / "bad.yaml")
+
+
+def _eval_counts(rep: DiffReport, old: Version, new: Version, path: Path) -> dict[tuple[object, ...], int]:
+    """The oracle: each person of the file decided by eval under both versions, counted by the
+    deciders of its result on each side wherever the results differ."""
+    import duckdb
+
+    from solver.backends.eval_backend import EvalBackend
+
+    con = duckdb.connect()
+    cur = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
+    cols = [d[0] for d in cur.description]
+    eo, en = EvalBackend(old.rs), EvalBackend(new.rs)
+    counts: dict[tuple[object, ...], int] = {}
+    for values in cur.fetchall():
+        p = {c: v for c, v in zip(cols, values, strict=True) if v is not None}
+        a_all, b_all = eo.decide({**p, **old.pinned}), en.decide({**p, **new.pinned})
+        for od in rep.outputs:
+            a, b = a_all[od.output], b_all[od.output]
+            keys = []
+            if old.rs.outputs[od.output].cardinality == "set" and a.status == b.status == "ok":
+                for m in set(a.values) ^ set(b.values):  # per member, the rules giving it
+                    ra, rb = ([r for r in x.rules if _gives(v.rs, r, od.output) == m] for x, v in ((a, old), (b, new)))
+                    keys.append((od.output, str(m), "ok", tuple(ra), "ok", tuple(rb)))
+            elif (a.status, a.values) != (b.status, b.values):
+                keys.append((od.output, "", a.status, a.rules, b.status, b.rules))
+            for k in keys:
+                counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _gives(rs: ir.RuleSet, rule: str, output: str) -> object:
+    value = dict(rs.rule(rule).then)[output]
+    assert isinstance(value, ir.Const)
+    return value.value
+
+
+def test_population_counts_through_sql_match_eval(tmp_path: Path) -> None:
+    """`diff --population` counts in SQL (DuckDB); eval on the same persons gives the same count
+    per region, and every differing person lies in a region."""
+    from solver.backends.sql_backend import connect
+    from solver.batch import sample_population
+    from solver.diff.engine import count_population
+
+    rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
+    old, new = Version(rs, "2023", {"insurance_year": 2023}), Version(rs, "2025", {"insurance_year": 2025})
+    rep = diff(old, new, outputs=["standard_individual_contribution", "mutual_aid_circle", "contribution_bracket"])
+    path = tmp_path / "persons.parquet"
+    sample_population(rs, 1500, 3, path, con=connect())
+    counted = count_population(rep, old, new, str(path))
+    assert counted.population_size == 1500
+    got = {(r.output, r.member, r.old.status, r.old.rules, r.new.status, r.new.rules): r.count for r in counted.regions}
+    want = _eval_counts(rep, old, new, path)
+    assert sum(want.values()) > 0
+    assert set(want) <= set(got), set(want) - set(got)
+    assert got == {k: want.get(k, 0) for k in got}
+
+
+def test_population_with_a_bad_row_is_an_error(tmp_path: Path) -> None:
+    from solver.diff.engine import count_population
+    from solver.errors import InputError
+
+    path = tmp_path / "bad.csv"
+    path.write_text("age,student\n16,false\n200,maybe\n", encoding="utf-8")
+    rep = _diff("base", "boundary")
+    with pytest.raises(InputError, match="row 2"):
+        count_population(rep, Version(_rs("base"), "base"), Version(_rs("boundary"), "boundary"), str(path))
+
+
+def test_gate_text_report_has_no_empty_lines_of_intervals(capsys: pytest.CaptureFixture[str]) -> None:
+    """Gate findings compare two versions: the text report names no timeline intervals for them."""
+    from solver.cli import main
+
+    old, new = str(DATA / "base"), str(DATA / "boundary")
+    main(["check", new, "--against", old, "--changes", str(DATA / "changes" / "one.yaml")])
+    text = capsys.readouterr().out
+    assert "unintended_change" in text and "rules: fee.table" in text
+    assert not [line for line in text.splitlines() if line.strip() in ("in:", "intervals:")]

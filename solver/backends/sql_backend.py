@@ -459,18 +459,22 @@ class _Compiler:
         c = self.columns.get(name)
         return c.level if c else 0
 
-    def query(self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False) -> str:
+    def query(
+        self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False, rules: bool = True
+    ) -> str:
         """SELECT over `source` (a table or subquery with one typed column per input, NULL when
         missing): `keep` columns passed through, then the result columns of `outputs`."""
         d = self.d
-        needed = self._needed(outputs) | (self._needed_of(["_valid"]) if valid else set())
+        kinds = "osrv" if rules else "osv"
+        needed = self._needed_of([f"{k}_{n}" for n in outputs for k in kinds])
+        needed |= self._needed_of(["_valid"]) if valid else set()
         levels: dict[int, list[_Column]] = {}
         for c in self.columns.values():
             if c.name in needed:
                 levels.setdefault(c.level, []).append(c)
         # Each layer passes on only the columns a later layer or the final select reads: a narrow
         # plan is what keeps planning time down on a rule set of hundreds of rules.
-        final_reads = {*keep, *(["_valid"] if valid else []), *(f"{k}_{n}" for n in outputs for k in "osrv")}
+        final_reads = {*keep, *(["_valid"] if valid else []), *(f"{k}_{n}" for n in outputs for k in kinds)}
         last_use: dict[str, float] = {}
         for c in self.columns.values():
             if c.name in needed:
@@ -498,7 +502,8 @@ class _Compiler:
             s = d.ident(f"s_{name}")
             final.append(f"{d.ident(f'o_{name}')} AS {d.ident(name)}")
             final.append(f"{s} AS {d.ident(name + '__status')}")
-            final.append(f"{d.ident(f'r_{name}')} AS {d.ident(name + '__rules')}")
+            if rules:
+                final.append(f"{d.ident(f'r_{name}')} AS {d.ident(name + '__rules')}")
             if f"v_{name}" in self.columns:
                 final.append(f"{d.ident(f'v_{name}')} AS {d.ident(name + '__values')}")
             masks = self.columns[f"o_{name}"].masks
@@ -530,9 +535,6 @@ class _Compiler:
             names.append(f"CAST({d.array(reasons)} AS {strings}) AS {d.ident(f'_reason{w}')}")
         return f"SELECT {', '.join(final)} FROM ({sql}) AS decided, (SELECT {', '.join(names)}) AS names"
 
-    def _needed(self, outputs: Iterable[str]) -> set[str]:
-        return self._needed_of([f"{k}_{name}" for name in outputs for k in "osrv"])
-
     def _needed_of(self, todo: list[str]) -> set[str]:
         seen: set[str] = set()
         while todo:
@@ -551,11 +553,19 @@ class Compiled:
     compiler: _Compiler
 
     def query(
-        self, source: str, outputs: Sequence[str] | None = None, keep: Sequence[str] = (), *, valid: bool = False
+        self,
+        source: str,
+        outputs: Sequence[str] | None = None,
+        keep: Sequence[str] = (),
+        *,
+        valid: bool = False,
+        rules: bool = True,
     ) -> str:
         """SELECT over `source` (one typed column per input, NULL when missing): the `keep` columns,
-        `_valid` (the input constraints hold) when asked, then the result columns of `outputs`."""
-        return self.compiler.query(source, list(outputs if outputs is not None else self.rs.outputs), keep, valid)
+        `_valid` (the input constraints hold) when asked, then the result columns of `outputs`
+        (with O__rules, the applying rules, when `rules`)."""
+        names = list(outputs if outputs is not None else self.rs.outputs)
+        return self.compiler.query(source, names, keep, valid, rules)
 
     def input_schema(self) -> dict[str, str]:
         return {n: self.dialect.sql_type(i.type) for n, i in self.rs.inputs.items()}
