@@ -210,7 +210,7 @@ def decide_population(
     persons_sql, errors_sql = check_sql(rs, columns, table)
     bad = con.execute(f"{errors_sql} LIMIT 1").fetchone()
     if bad:
-        row, field, value, reason, allowed = bad
+        row, field, _, reason, allowed = bad
         raise InputError(f"--population row {row}", f"{field}: {reason}", allowed=allowed)
     if pinned:
         fixed = ", ".join(f"{_lit(v)} AS {q(n)}" for n, v in pinned.items())

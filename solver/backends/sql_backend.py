@@ -21,7 +21,7 @@ unknown), O__reason (other causes of unknown), and O__values for outputs that ca
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 

@@ -18,7 +18,7 @@ from typing import Literal, cast
 import z3
 
 from solver import ir
-from solver.backends.base import Decision, OutputResult
+from solver.backends.base import OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.backends.z3_backend import Encoding, OutputSym, Term, equal, evaluate
 from solver.checks.engine import conjuncts
@@ -561,7 +561,9 @@ def count_population(report: DiffReport, old: Version, new: Version, population:
 
 
 def _count_key(r: Region) -> tuple[object, ...]:
-    return (r.output, r.member, r.old.status, r.old.rules, r.new.status, r.new.rules)
+    """A region as a population row sees it: an unknown result names no rules (as in eval)."""
+    sides = [(d.status, () if d.status == "unknown" else d.rules) for d in (r.old, r.new)]
+    return (r.output, r.member, *sides[0], *sides[1])
 
 
 def _givers(rs: ir.RuleSet, output: str, member: str) -> list[str] | None:
