@@ -24,6 +24,7 @@ import z3
 
 from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
+from solver.passes.calendar import CalendarBounds
 
 # ---------------------------------------------------------------- symbolic values
 
@@ -164,6 +165,7 @@ class Encoding:
         self.outputs: dict[str, OutputSym] = {}
         self._cache: dict[int, tuple[ir.Expr, Sym]] = {}
         self._person_tuple: z3.ExprRef | None = None
+        self.calendar = CalendarBounds(rs)
         for name in rs.order:
             if name in rs.definitions:
                 self.env[name] = self.expr(rs.definitions[name].expr)
@@ -283,7 +285,10 @@ class Encoding:
                 return Sym(ite(sc.value, sa.value, sb.value), z3.And(sc.known, z3.If(sc.value, sa.known, sb.known)))
             case ir.Call(fn=fn, args=args):
                 syms = [self.expr(x) for x in args]
-                return Sym(self._call(fn, [s.value for s in syms]), z3.And([s.known for s in syms]))
+                value, known = self._call(fn, [s.value for s in syms]), z3.And([s.known for s in syms])
+                if self.calendar.may_leave(e):  # a date off the calendar is unknown, as in eval
+                    known = z3.And(known, value.y >= dates.FIRST_YEAR, value.y <= dates.LAST_YEAR)
+                return Sym(value, known)
             case ir.Lookup(param=p, keys=keys):
                 return self._lookup(self.rs.params[p], [self.expr(k) for k in keys])
         raise TypeError(f"cannot encode {e!r}")  # pragma: no cover
