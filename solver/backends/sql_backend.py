@@ -30,6 +30,9 @@ from solver.backends.base import Decision, OutputResult, Person, Status
 from solver.passes.calendar import CalendarBounds
 
 WORD_BITS = 62  # bits used per BIGINT mask word (keeps clear of the sign bit)
+# Statuses are small integers inside the query (compared at every layer; named in the last select).
+STATUS_CODE = {"ok": 0, "unknown": 1, "conflict": 2, "gap": 3, "none": 4}
+OK, UNKNOWN, CONFLICT = STATUS_CODE["ok"], STATUS_CODE["unknown"], STATUS_CODE["conflict"]  # >= CONFLICT: no value
 Masks = dict[int, str]  # mask word index -> SQL of that word (words absent are 0)
 
 
@@ -379,19 +382,19 @@ class _Compiler:
         any_applies = " OR ".join(a for _, a, _, _, _ in apps) or "FALSE"
         default_v, default_m = self.expr(o.default) if o.default is not None else ("NULL", {})
         if o.default is not None:
-            none = f"CASE WHEN {default_v} IS NULL THEN 'unknown' ELSE 'ok' END"
+            none = f"CASE WHEN {default_v} IS NULL THEN {UNKNOWN} ELSE {OK} END"
         else:
-            none = {"set": "'ok'", "exactly_one": "'gap'", "at_most_one": "'none'"}[o.cardinality]
+            none = str(STATUS_CODE[{"set": "ok", "exactly_one": "gap", "at_most_one": "none"}[o.cardinality]])
         conflict = " OR ".join(
             f"({a1} AND {a2} AND {v1} <> {v2})"
             for k, (_, a1, _, v1, _) in enumerate(apps)
             for (_, a2, _, v2, _) in apps[k + 1 :]
             if v1 != v2
         )
-        status = f"CASE WHEN {unknown} THEN 'unknown' WHEN NOT ({any_applies}) THEN {none} "
+        status = f"CASE WHEN {unknown} THEN {UNKNOWN} WHEN NOT ({any_applies}) THEN {none} "
         if o.cardinality != "set" and conflict:
-            status += f"WHEN {conflict} THEN 'conflict' "
-        status += "ELSE 'ok' END"
+            status += f"WHEN {conflict} THEN {CONFLICT} "
+        status += f"ELSE {OK} END"
         masks = self.union(
             *(
                 {
@@ -411,17 +414,17 @@ class _Compiler:
         values = d.sorted_distinct(d.array([f"CASE WHEN {a} THEN {v} END" for _, a, _, v, _ in apps])) if apps else None
         if o.cardinality == "set":
             empty = f"CAST({d.array([])} AS {d.array_type(d.sql_type(o.type))})"
-            value = f"CASE WHEN {s} = 'ok' THEN {values or empty} END"
+            value = f"CASE WHEN {s} = {OK} THEN {values or empty} END"
         else:
             picks = " ".join(f"WHEN {a} THEN {v}" for _, a, _, v, _ in apps)
             value = (
-                f"CASE WHEN {s} = 'ok' THEN CASE {picks} ELSE {default_v} END END"
+                f"CASE WHEN {s} = {OK} THEN CASE {picks} ELSE {default_v} END END"
                 if apps
-                else (f"CASE WHEN {s} = 'ok' THEN {default_v} END")
+                else (f"CASE WHEN {s} = {OK} THEN {default_v} END")
             )
         own = self.bit(f"output:{o.name}")
         ref_masks = self.union(
-            self.gate(f"{s} = 'unknown'", masks), self.gate(f"{s} IN ('gap', 'conflict', 'none')", own)
+            self.gate(f"{s} = {UNKNOWN}", masks), self.gate(f"{s} >= {CONFLICT}", own)
         )
         self.add(f"o_{o.name}", value, ref_masks)
         self.deps = deps_first | {s_name}
@@ -429,14 +432,14 @@ class _Compiler:
         empty_ids = f"CAST({d.array([])} AS {d.array_type(d.sql_type(ir.EnumT('', ())))})"
         self.add(
             f"r_{o.name}",
-            f"CASE WHEN {s} IN ('ok', 'conflict') AND ({any_applies}) THEN {rule_ids} ELSE {empty_ids} END"
+            f"CASE WHEN {s} IN ({OK}, {CONFLICT}) AND ({any_applies}) THEN {rule_ids} ELSE {empty_ids} END"
             if apps
             else empty_ids,
             {},
         )
         if o.cardinality != "set" and conflict and values:
             self.deps = deps_first | {s_name}
-            self.add(f"v_{o.name}", f"CASE WHEN {s} = 'conflict' THEN {values} END", {})
+            self.add(f"v_{o.name}", f"CASE WHEN {s} = {CONFLICT} THEN {values} END", {})
 
     def compile(self) -> None:
         rs = self.rs
@@ -528,13 +531,14 @@ class _Compiler:
             o = self.rs.outputs[name]
             s = d.ident(f"s_{name}")
             final.append(f"{d.ident(f'o_{name}')} AS {d.ident(name)}")
-            final.append(f"{s} AS {d.ident(name + '__status')}")
+            named = " ".join(f"WHEN {c} THEN {d.string(st)}" for st, c in STATUS_CODE.items())
+            final.append(f"CASE {s} {named} END AS {d.ident(name + '__status')}")
             if rules:
                 final.append(f"{d.ident(f'r_{name}')} AS {d.ident(name + '__rules')}")
             if f"v_{name}" in self.columns:
                 final.append(f"{d.ident(f'v_{name}')} AS {d.ident(name + '__values')}")
             masks = self.columns[f"o_{name}"].masks
-            unknown = f"{s} = 'unknown'"
+            unknown = f"{s} = {UNKNOWN}"
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             empty = f"CAST({d.array([])} AS {strings})"
             for label in ("missing", "reason"):
