@@ -466,6 +466,8 @@ def test_a_timeout_never_makes_acceptances_stale(tmp_path: Path) -> None:
         (["decide", "RULES", "T/dangling.yaml"], "symbolic link to nothing"),
         (["decide", "RULES", "T/folder"], "no persons or cases"),
         (["decide", "T/missing", "T/file"], "not a rule-set folder"),
+        (["decide", "T/" + "r" * 300, "T/file"], "cannot read this folder"),
+        (["check", "RULES", "--output", "/dev/full", "--timeout", "50"], "No space left on device"),
         (["coverage", "RULES", "--checklist", "T/missing.yaml"], "no such file"),
         (["coverage", "RULES", "--checklist", "T/folder"], "folder, not a file"),
         (["coverage", "RULES", "--checklist", "T/bad.yaml"], "not valid YAML"),
