@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Sym
 from solver.checks.engine import BackendDisagreement, Checker, holds, with_definitions
 from solver.checks.findings import Finding
 from solver.errors import RuleError, did_you_mean
@@ -36,6 +35,7 @@ from solver.language.loader import validate
 from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
 from solver.passes.timeline import Interval
+from solver.semantics.terms import Sym
 
 
 class _PropertyM(BaseModel):
