@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from solver.errors import EligError, InputError
@@ -38,8 +38,9 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from explain.decision import decision_json, decision_text
+    from explain.decision import decision_json, decision_text, full_text, readings
     from solver.backends import make
+    from solver.backends.base import Backend, Decision, Person
     from solver.cases import collect
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
@@ -47,30 +48,40 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
     rs = load_ruleset(args.rules)
     cli_options = _options(args.option)
-    backends: dict[tuple[tuple[str, str], ...], object] = {}
+    backends: dict[tuple[tuple[str, str], ...], Backend] = {}
+
+    def backend_for(opts: Mapping[str, str]) -> Backend:
+        key = tuple(sorted(opts.items()))
+        if key not in backends:
+            backends[key] = make(args.backend, resolve(rs, opts))
+        return backends[key]
+
     results = []
     failed = 0
     for path, case in collect([Path(p) for p in args.person]):
         try:
             opts = {**case.options, **cli_options}
-            key = tuple(sorted(opts.items()))
-            if key not in backends:
-                backends[key] = make(args.backend, resolve(rs, opts))
-            backend = backends[key]
             person_data = dict(case.person)
             if args.as_of is not None:
                 person_data["as_of"] = args.as_of
             person = parse_person(rs, person_data)
-            decision = backend.decide(person)  # type: ignore[attr-defined]
+            decision = backend_for(opts).decide(person)
         except InputError as e:
             failed += 1
             print(f"{path}: {case.id}: {e}", file=sys.stderr)
             results.append({"id": case.id, "error": str(e)})
             continue
+
+        def decide_with(o: Mapping[str, str], person: Person = person) -> Decision:
+            return backend_for(o).decide(person)
+
+        other = None if args.no_readings else readings(rs, decision, decide_with)
         if args.format == "json":
-            results.append(decision_json(rs, case.id, decision))
+            results.append(decision_json(rs, case.id, decision, other))
+        elif args.all:
+            print(full_text(rs, f"{case.id} ({path})", decision))
         else:
-            print(decision_text(rs, f"{case.id} ({path})", decision))
+            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other))
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return 2 if failed else 0
@@ -503,6 +514,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from solver.web.app import serve
+
+    serve(args.rules, args.port, args.host)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -514,6 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("--backend", choices=("eval", "z3", "clingo"), default="eval")
+    d.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the text output")
+    d.add_argument("--all", action="store_true", help="list every output, one per line (the full listing)")
+    d.add_argument(
+        "--no-readings", action="store_true", help="do not decide again under the other readings of the options"
+    )
     d.set_defaults(func=cmd_decide)
 
     e = sub.add_parser(
@@ -622,6 +645,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=cmd_sample)
+
+    w = sub.add_parser("serve", help="a local web app: the interview, check and diff pages, a JSON API")
+    w.add_argument("rules", help="rule-set folder")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    w.set_defaults(func=cmd_serve)
     return p
 
 
