@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.passes.calendar import CalendarBounds
 
 WORD_BITS = 62  # bits used per BIGINT mask word (keeps clear of the sign bit)
 Masks = dict[int, str]  # mask word index -> SQL of that word (words absent are 0)
@@ -129,9 +130,12 @@ class _Compiler:
     bits: dict[str, int] = field(default_factory=dict)  # input / param:P / output:O -> bit index
     deps: set[str] = field(default_factory=set)  # columns read by the expression being compiled
     hoisted: dict[tuple[str, tuple[tuple[int, str], ...]], str] = field(default_factory=dict)
+    calendar: CalendarBounds = field(init=False)
 
     def __post_init__(self) -> None:
+        self.calendar = CalendarBounds(self.rs)
         names = [*self.rs.inputs, *(f"param:{p}" for p in self.rs.params), *(f"output:{o}" for o in self.rs.outputs)]
+        names.append("calendar")  # a date left the calendar
         self.bits = {n: i for i, n in enumerate(names)}
         self.words = (len(names) + WORD_BITS - 1) // WORD_BITS
 
@@ -243,7 +247,14 @@ class _Compiler:
                 return val, masks
             case ir.Call(fn=fn, args=args):
                 parts = [self.expr(a) for a in args]
-                return self.call(fn, [v for v, _ in parts]), self.union(*(m for _, m in parts))
+                vals, masks = [v for v, _ in parts], self.union(*(m for _, m in parts))
+                if not self.calendar.may_leave(e):
+                    return self.call(fn, vals), masks
+                val, on = self.on_calendar(fn, vals)
+                known = " AND ".join(f"{v} IS NOT NULL" for v in vals)
+                return f"CASE WHEN {on} THEN {val} END", self.union(
+                    masks, self.gate(f"{known} AND NOT ({on})", self.bit("calendar"))
+                )
             case ir.Lookup(param=p, keys=keys):
                 parts = [self.expr(k) for k in keys]
                 vals = [v for v, _ in parts]
@@ -309,6 +320,22 @@ class _Compiler:
         if fn == "days_between":
             return d.days_between(a[0], a[1])
         raise TypeError(f"no SQL for builtin {fn}")  # pragma: no cover
+
+    def on_calendar(self, fn: str, a: list[str]) -> tuple[str, str]:
+        """A date builtin computed with its year kept on the calendar (so SQL never fails on
+        it), and the condition that the true result is on the calendar (solver/dates.py)."""
+        first, last = dates.FIRST_YEAR, dates.LAST_YEAR
+        if fn == "date":
+            kept = f"LEAST(GREATEST({a[0]}, {first}), {last})"
+            return self.call(fn, [kept, *a[1:]]), f"{a[0]} BETWEEN {first} AND {last}"
+        if fn == "first_of_next_month":
+            return self.call(fn, a), f"(year({a[0]}) < {last} OR month({a[0]}) < 12)"
+        src, n, rule = a
+        index = f"(12 * year({src}) + month({src}) - 1)"
+        lo, hi = 12 * first, 12 * last + 11
+        kept = f"LEAST(GREATEST({n}, {lo} - {index}), {hi} - {index})"
+        val = self.call(fn, [src, kept, rule])
+        return val, f"({index} + {n} BETWEEN {lo} AND {hi})"
 
     def _from_month_index(self, index: str, day: str) -> str:
         y = self.d.floor_div(index, "12")
@@ -523,6 +550,8 @@ class _Compiler:
                     missing[i % WORD_BITS] = d.string(key)
                 elif key.startswith("param:"):
                     reasons[i % WORD_BITS] = d.string("no parameter row in " + key[6:])
+                elif key == "calendar":
+                    reasons[i % WORD_BITS] = d.string(f"date out of range: outside {dates.FIRST}..{dates.LAST}")
                 else:
                     reasons[i % WORD_BITS] = d.string(key[7:] + " has no single value")
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))

@@ -16,8 +16,9 @@ from typing import Any, cast
 
 import z3
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Person
+from solver.passes.calendar import CalendarBounds
 from solver.semantics.terms import (
     FALSE,
     TRUE,
@@ -79,6 +80,7 @@ class Encoding:
         self.outputs: dict[str, OutputSym] = {}
         self._cache: dict[int, tuple[ir.Expr, Sym]] = {}
         self._person_tuple: z3.ExprRef | None = None
+        self.calendar = CalendarBounds(rs)
         for name in rs.order:
             if name in rs.definitions:
                 self.env[name] = self.expr(rs.definitions[name].expr)
@@ -198,7 +200,10 @@ class Encoding:
                 return Sym(ite(sc.value, sa.value, sb.value), z3.And(sc.known, z3.If(sc.value, sa.known, sb.known)))
             case ir.Call(fn=fn, args=args):
                 syms = [self.expr(x) for x in args]
-                return Sym(self._call(fn, [s.value for s in syms]), z3.And([s.known for s in syms]))
+                value, known = self._call(fn, [s.value for s in syms]), z3.And([s.known for s in syms])
+                if self.calendar.may_leave(e):  # a date off the calendar is unknown, as in eval
+                    known = z3.And(known, value.y >= dates.FIRST_YEAR, value.y <= dates.LAST_YEAR)
+                return Sym(value, known)
             case ir.Lookup(param=p, keys=keys):
                 return self._lookup(self.rs.params[p], [self.expr(k) for k in keys])
         raise TypeError(f"cannot encode {e!r}")  # pragma: no cover
