@@ -32,16 +32,16 @@ def _summary(report: CheckReport) -> str:
 
 
 def to_text(report: CheckReport) -> str:
-    lines = [
-        f"elig check {report.ruleset}: {_summary(report)}",
-        f"intervals: {', '.join(report.intervals)}",
-        f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}",
-    ]
+    lines = [f"elig check {report.ruleset}: {_summary(report)}"]
+    if report.intervals:
+        lines.append(f"intervals: {', '.join(report.intervals)}")
+    lines.append(f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}")
     for f in report.findings:
         tag = "accepted" if f.accepted else f"known open, {f.severity}" if f.known_open else f.severity
         lines.append("")
         lines.append(f"[{tag}] {f.id}  {TITLES[f.kind]}: {f.subject}")
-        lines.append(f"  in: {', '.join(f.intervals)}")
+        if f.intervals:  # gate findings (check --against) compare two versions, not intervals
+            lines.append(f"  in: {', '.join(f.intervals)}")
         if f.rules:
             lines.append(f"  rules: {', '.join(f.rules)}")
         if f.clauses:

@@ -421,7 +421,7 @@ def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
 
 
 def run_diff(args: argparse.Namespace) -> object:
-    from solver.diff.engine import Version, combinations, count_population, diff, read_population
+    from solver.diff.engine import Version, combinations, count_population, diff
 
     old, new = _diff_versions(args)
     assert isinstance(old, Version) and isinstance(new, Version)
@@ -439,7 +439,7 @@ def run_diff(args: argparse.Namespace) -> object:
     else:
         rep = diff(old, new, **kwargs)
     if args.population:
-        return count_population(rep, old, new, read_population(args.population, old.rs))
+        return count_population(rep, old, new, args.population)
     return combinations(rep, old, new)
 
 
@@ -539,6 +539,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
+            rules=args.rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -696,6 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
+    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 
