@@ -17,6 +17,7 @@ from typing import Any
 from solver import ir
 from solver.backends.sql_backend import DUCKDB, SPARK, compile_ruleset, connect
 from solver.errors import InputError
+from solver.passes.deps import deps
 from solver.person import domain
 
 q = DUCKDB.ident
@@ -310,13 +311,7 @@ def _constraint_groups(rs: ir.RuleSet) -> dict[str, int]:
         return n
 
     for c in rs.constraints:
-        names, todo = set(), list(ir.refs(c.expr))
-        while todo:
-            n = todo.pop()
-            if n in rs.definitions:
-                todo += ir.refs(rs.definitions[n].expr)
-            elif n in rs.inputs:
-                names.add(n)
+        names = deps(rs).constraints[c.id]
         first, *rest = sorted(names) or [""]
         for n in rest:
             parent[find(n)] = find(first)

@@ -21,12 +21,14 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, Sym, input_cones, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
+from solver.passes.deps import input_cones
 from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
+from solver.semantics.symbolic import Encoding
+from solver.semantics.terms import Sym, less
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.

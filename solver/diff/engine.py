@@ -20,9 +20,11 @@ import z3
 from solver import ir
 from solver.backends.base import OutputResult
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, OutputSym, Term, equal, evaluate
 from solver.checks.engine import conjuncts
+from solver.passes.deps import deps
 from solver.printer import to_text
+from solver.semantics.symbolic import Encoding, OutputSym
+from solver.semantics.terms import Term, equal, evaluate
 
 Side = Literal["old", "new"]
 STATUSES = ("ok", "none", "gap", "conflict", "unknown")
@@ -359,7 +361,7 @@ class _Differ:
                         continue
                     text = to_text(atom)
                     text = f"({text})" if isinstance(atom, ir.Binary) and atom.op == "or" else text
-                    read = _inputs_read(rs, atom)
+                    read = deps(rs).inputs_read(atom)
                     if read & split:
                         text = f"[{self.pair.version(cast(Side, side)).label}] {text}"
                     atoms[text] = None
@@ -371,7 +373,7 @@ class _Differ:
                     fields.add(r.valid.on)
                 for u in r.unless:
                     atoms[f"not {u}"] = None
-                fields |= _inputs_read(rs, dict(r.then)[name])
+                fields |= deps(rs).inputs_read(dict(r.then)[name])
         if ro == rn and ro and len(ro) == 1:
             rs = self.pair.new.rs
             then = dict(rs.rule(ro[0]).then)[name]
@@ -409,33 +411,6 @@ def _literal(v: object) -> str:
     if isinstance(v, dt.date):
         return v.isoformat()
     return str(v)
-
-
-_CONES: dict[int, tuple[ir.RuleSet, dict[str, set[str]]]] = {}
-
-
-def _inputs_read(rs: ir.RuleSet, e: ir.Expr) -> set[str]:
-    """The inputs e reads, through definitions and outputs (an output's whole cone)."""
-    from solver.backends.z3_backend import input_cones
-
-    cones = _CONES.get(id(rs))
-    if cones is None or cones[0] is not rs:
-        cones = _CONES[id(rs)] = (rs, input_cones(rs))
-    out: set[str] = set()
-    todo = list(ir.refs(e))
-    seen: set[str] = set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n in rs.inputs:
-            out.add(n)
-        elif n in rs.outputs:
-            out |= cones[1].get(n, set())
-        elif n in rs.definitions:
-            todo += ir.refs(rs.definitions[n].expr)
-    return out
 
 
 # ---------------------------------------------------------------- the diff
