@@ -1,6 +1,6 @@
 """Rendering a decision. The readable form shows what applies to the person, grouped by programme,
 each answer with its clauses; answers that do not concern the person are counted, not listed;
-unknown answers are listed by name with the few fields that would decide most of them; an answer
+unknown answers are listed by name with the fields most often missing among them (a count); an answer
 that another reading of an option changes shows each reading's value. `full_text` is the old
 one-line-per-output listing (`decide --all`); JSON keeps everything."""
 
@@ -16,7 +16,7 @@ from solver import ir
 from solver.backends.base import Decision, OutputResult
 
 Lang = Literal["zh", "en"]
-ASK_AT_MOST = 3  # fields named as "would decide most unknown answers"
+ASK_AT_MOST = 3  # fields named as the most often missing among unknown answers (a count, not a ranking)
 
 PROGRAMMES = {
     "resident": {"zh": "城乡居民医保", "en": "resident scheme"},
@@ -34,7 +34,10 @@ WORDS = {
     "options": {"zh": "所选解读", "en": "readings chosen"},
     "unknowns": {"zh": "尚不能确定", "en": "not yet decided"},
     "missing": {"zh": "缺少", "en": "missing"},
-    "ask": {"zh": "补充以下信息可确定其中大部分", "en": "these answers would decide most of them"},
+    "ask": {
+        "zh": "最常缺少的信息（括号内为缺少该项的答案数）",
+        "en": "facts most often missing (count of the answers that lack each)",
+    },
     "answers": {"zh": "项", "en": "answers"},
     "not_concerned": {
         "zh": "另有 {n} 项与此人无关（无值或仅为默认值），--all 列出全部",
