@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from solver import ir
-from solver.errors import EligError, RuleError, RuleErrors
+from solver.errors import EligError, RuleError, RuleErrors, shorten
 from solver.language import model as m
 from solver.language.loader import validate
 from solver.language.strict_yaml import Located, load
@@ -59,9 +59,12 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
     """Cases from files and folders (folders: every *.yaml / *.json inside, sorted)."""
     out: list[tuple[Path, Case]] = []
     for p in paths:
-        if not p.exists():
-            raise EligError(f"{p}: no such file or folder")
-        files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
+        try:
+            if not p.exists() and not p.is_symlink():  # a broken link: the reader says how
+                raise EligError(f"{shorten(str(p))}: no such file or folder")
+            files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
+        except OSError as e:  # a name too long, no permission
+            raise EligError(f"{shorten(str(p))}: cannot read: {e.strerror or e}") from None
         found = [(f, c) for f in files for c in load_cases(f)]
         if not found:
             raise EligError(f"{p}: no persons or cases in it (an empty folder, or an empty list)")
@@ -86,8 +89,16 @@ def expected_result(out: ir.Output, raw: Any) -> tuple[str, tuple[Any, ...] | No
     if isinstance(raw, str) and raw in STATUSES and not is_value:
         return raw, None if raw in ("unknown", "conflict") else ()
     if isinstance(raw, list):
-        return "ok", tuple(raw)
-    return "ok", (raw,)
+        return "ok", tuple(_value(out.type, v) for v in raw)
+    return "ok", (_value(out.type, raw),)
+
+
+def _value(t: ir.Type, raw: Any) -> Any:
+    """A time of day is written HH:MM in a case and held as minutes after midnight."""
+    if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(raw, str):
+        minutes = ir.parse_time(raw)
+        return raw if minutes is None else minutes
+    return raw
 
 
 def mismatches(rs: ir.RuleSet, case: Case, results: Any) -> list[str]:

@@ -12,12 +12,12 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding
 from solver.checks.engine import Checker, SpanCheck
 from solver.checks.findings import Finding
 from solver.checks.properties import check_properties, load_properties
 from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
+from solver.semantics.symbolic import Encoding
 from solver.testing.mutants import Mutant, mutants
 
 ROOT = Path(__file__).resolve().parents[1] / "rules" / "shanghai"

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.errors import shorten
+from solver.passes.calendar import CalendarBounds
+from solver.printer import to_text
 from solver.semantics.values import (
     BINOPS,
     BUILTINS,
@@ -32,6 +35,7 @@ from solver.semantics.values import (
     lift,
     lookup,
     merge_unknown,
+    on_calendar,
 )
 
 # ---------------------------------------------------------------- result plans
@@ -76,6 +80,12 @@ class _Plan:
 
 
 # ---------------------------------------------------------------- code generation
+
+_DATE_MAKERS: dict[str, Callable[..., Any]] = {
+    "date": dates.make_date,
+    "first_of_next_month": dates.first_of_next_month,
+    "add_months": dates.add_months,
+}
 
 _NOT_CONST = object()  # fold(): the expression is not a constant
 _NONE = object()  # generated code: no rule has given the output a value yet
@@ -123,6 +133,12 @@ class _Gen:
     windows: dict[tuple[str, Any, Any], str] = field(default_factory=dict)
     folded: dict[int, tuple[ir.Expr, Any]] = field(default_factory=dict)
     temps: int = 0
+    calendar: CalendarBounds | None = None
+
+    def bounds(self) -> CalendarBounds:
+        if self.calendar is None:
+            self.calendar = CalendarBounds(self.rs)
+        return self.calendar
 
     def var(self, kind: str, name: str) -> str:
         """The local holding an input/definition/output: an index, never the name from the file."""
@@ -184,6 +200,8 @@ class _Gen:
                 return self.maybe_unknown.get(n, True)
             case ir.Has(output=o):
                 return self.maybe_unknown.get(o, True)
+            case ir.Call() if self.bounds().may_leave(e):
+                return True
         return any(self.mu(c) for c in ir.children(e))
 
     def expr(self, e: ir.Expr) -> str:
@@ -256,6 +274,10 @@ class _Gen:
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
+                if self.bounds().may_leave(e):  # the reason names the call and where it is written
+                    where = f" in {shorten(to_text(e))} at {e.loc}"
+                    checked = self.const(lift(on_calendar(_DATE_MAKERS[fn], where)))
+                    return f"{checked}({inner})"
                 if self.mu(e):
                     return f"_l_builtins[{fn!r}]({inner})"
                 if fn in ("year", "month", "day"):
@@ -317,7 +339,7 @@ class _Gen:
                 return f"({ta} if {unknown(ca)} else {'not' if op == 'not' else '-'} {ta})"
             case ir.Binary(op=op, left=a, right=b):
                 return self.strict([a, b], lambda x: f"{x[0]} {op} {x[1]}")
-            case ir.Call(fn=fn, args=args):
+            case ir.Call(fn=fn, args=args) if not self.bounds().may_leave(e):
                 if fn in ("year", "month", "day"):
                     return self.strict(args, lambda x: f"{x[0]}.{fn}")
                 return self.strict(args, lambda x: f"_f_{fn}({', '.join(x)})")

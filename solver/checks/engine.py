@@ -12,6 +12,7 @@ clauses) that make it impossible. A timeout is `undecided`, never a pass."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -20,15 +21,18 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, Sym, input_cones, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
-from solver.passes.timeline import Interval, intervals
+from solver.passes.deps import input_cones
+from solver.passes.timeline import Span, compact, time_inputs
+from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
+from solver.semantics.symbolic import Encoding
+from solver.semantics.terms import Sym, less
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.
-SpanCheck = Callable[["Checker", Interval | None, z3.BoolRef], list[Finding]]
+SpanCheck = Callable[["Checker", Span, z3.BoolRef], list[Finding]]
 
 
 class BackendDisagreement(EligError):
@@ -40,6 +44,9 @@ class Settings:
     timeout_ms: int = 20_000
     max_conflicts_per_output: int = 12
     rlimit: int = 0  # z3's deterministic resource limit per solver (0: none); past it: undecided
+    # table_incomplete (one question per missing key): off by default until it is fast enough for
+    # the Shanghai set (about 13 s of z3 for its 77 missing rows).
+    table_rows: bool = False
 
 
 def conjuncts(e: ir.Expr) -> list[ir.Expr]:
@@ -82,58 +89,122 @@ class Checker:
         self.upstream = outputs_read(rs)
         self.cones = input_cones(rs)
         self.active = [r for r in rs.rules if r.id not in self.inactive]
+        self.times = time_inputs(rs)
+        self._solvers: dict[str, z3.Solver] = {}
+        self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
 
     # ------------------------------------------------------------ driver
-    def spans(self) -> list[Interval | None]:
-        if self.rs.time is None:
-            return [None]
-        return list(intervals(self.rs, self.rs.time))
+    def spans(self, on: Sequence[str] | None = None) -> list[Span]:
+        """The boxes of the timeline over the time inputs ON (default: all the rules are dated on)."""
+        boxes = timeline_spans(self.rs, self.times if on is None else on)
+        self._boxes.update((str(b), b) for b in boxes)
+        return boxes
 
     def run(self, extra: Iterable[SpanCheck] = ()) -> list[Finding]:
-        """Conflicts, gaps, unknowns and properties hold per interval; reachability, exceptions
-        and redundancy are about the rules themselves, over the whole timeline (a rule that only
-        applies from 2026 is not unreachable in 2025)."""
-        found: dict[str, Finding] = {}
+        """Conflicts, gaps, unknowns and properties hold per box of the timeline (every time input
+        the rules are dated on, each in one interval); reachability, exceptions and redundancy are
+        about the rules themselves, over the whole timeline (a rule that only applies from 2026 is
+        not unreachable in 2025). A box only labels where a finding holds, so each output is asked
+        once over the whole timeline first, and per box (of the time inputs it depends on) only
+        where that finds something."""
+        found: dict[tuple[str, ...], Finding] = {}
 
         def add(fs: Iterable[Finding]) -> None:
             for f in fs:
-                found[f.id] = found[f.id].merged(f) if f.id in found else f
+                k = f.merge_key
+                found[k] = found[k].merged(f) if k in found else f
 
         everywhere = _Marks()
-        for span in self.spans():
-            label = str(span) if span else "always"
-            scope = self.span_term(span)
-            s = self.solver(scope)
-            marks = _Marks()
-            self.on_step(f"{label}: gaps and unknowns")
-            add(self.gaps(s, marks, label))
-            self.on_step(f"{label}: conflicts")
-            add(self.conflicts(s, marks, label))
-            for more in extra:
-                add(more(self, span, scope))
-            for rid, p in marks.rules.items():
-                everywhere.rules.setdefault(rid, p)
-            for key, p in marks.values.items():
-                everywhere.values.setdefault(key, p)
-        s = self.solver(z3.BoolVal(True))
+        whole = self.solver(z3.BoolVal(True))
+        self.on_step("whole timeline: gaps, unknowns and conflicts")
+        maybe = self.possible(whole)
+        by_times: dict[tuple[str, ...], list[str]] = {}
+        for name in self.rs.outputs:
+            if any((check, name) in maybe for check in ("gap", "unknown", "conflict")):
+                # Split on the time input (parameter rows change with it) and on every other
+                # time input the output depends on.
+                on = tuple(t for t in self.times if t == self.rs.time or t in self.cones[name])
+                by_times.setdefault(on, []).append(name)
+        for on, names in by_times.items():
+            for span in self.spans(on):
+                s = self.solver(self.span_term(span))
+                marks = _Marks()
+                self.on_step(f"{span}: gaps and unknowns")
+                add(self.gaps(s, marks, str(span), names, maybe))
+                self.on_step(f"{span}: conflicts")
+                add(self.conflicts(s, marks, str(span), [n for n in names if ("conflict", n) in maybe]))
+                for rid, p in marks.rules.items():
+                    everywhere.rules.setdefault(rid, p)
+                for key, p in marks.values.items():
+                    everywhere.values.setdefault(key, p)
+        extra = list(extra)
+        if extra:
+            for span in self.spans():
+                self.on_step(f"{span}: properties")
+                scope = self.span_term(span)
+                for more in extra:
+                    add(more(self, span, scope))
+        s = whole
+        self.on_step("rules: exceptions")
+        add(self.dead_exceptions(s, z3.BoolVal(True), ANY, everywhere))
         self.on_step("rules: reachability")
         add(self.reachability(s, z3.BoolVal(True), everywhere, ANY))
         self.on_step("rules: values")
         add(self.values(s, everywhere, ANY))
-        self.on_step("rules: exceptions and redundancy")
-        add(self.dead_exceptions(s, z3.BoolVal(True), ANY))
+        self.on_step("rules: redundancy")
         add(self.redundant(s, everywhere, ANY))
-        return sorted(found.values(), key=lambda f: (f.kind, f.subject, f.id))
+        if self.settings.table_rows:
+            self.on_step("parameters: missing rows")
+            add(self.tables_incomplete(whole, maybe))
+        self.on_step("inputs: unhandled values")
+        add(self.unhandled_values(s))
+        add(self.switched_off_findings())
+        return sorted((self.compacted(f) for f in found.values()), key=lambda f: (f.kind, f.subject, f.id))
 
-    def span_term(self, span: Interval | None) -> z3.BoolRef:
-        if span is None:
-            return z3.BoolVal(True)
-        t = self.rs.inputs[span.on].type
-        v = self.enc.inputs[span.on].value
-        lo, hi = self.enc.const_term(span.lo, t), self.enc.const_term(span.hi, t)
-        return z3.And(less(lo, v, strict=False), less(v, hi, strict=False))
+    def compacted(self, f: Finding) -> Finding:
+        """F with the boxes it holds in written as briefly as they are exact."""
+        held = [self._boxes[label] for label in f.intervals if label in self._boxes]
+        if len(held) != len(f.intervals):
+            return f
+        return dataclasses.replace(f, intervals=tuple(str(b) for b in compact(self.rs, held)))
+
+    def possible(self, s: z3.Solver) -> set[tuple[str, str]]:
+        """(check, output) for each gap, own unknown and conflict some valid person somewhere on the
+        timeline may have; z3 giving up counts as possible (the per-box question then reports it)."""
+        out: set[tuple[str, str]] = set()
+        for o in self.rs.outputs.values():
+            st = self.enc.outputs[o.name].status
+            questions = {"unknown": z3.And(st["unknown"], *self.sound_upstream(o.name))}
+            if o.cardinality == "exactly_one" and o.default is None:
+                questions["gap"] = st["gap"]
+            if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
+                questions["conflict"] = st["conflict"]
+            out |= {(check, o.name) for check, goal in questions.items() if self.ask(s, goal)[0] != z3.unsat}
+        return out
+
+    def sound_upstream(self, name: str) -> list[z3.BoolRef]:
+        """Every output NAME reads has a value: its unknowns are then its own, not inherited."""
+        upstream = [self.enc.outputs[u].status for u in self.upstream[name]]
+        return [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
+
+    def span_term(self, span: Span) -> z3.BoolRef:
+        terms = []
+        for part in span.parts:
+            t = self.rs.inputs[part.on].type
+            v = self.enc.inputs[part.on].value
+            lo, hi = self.enc.const_term(part.lo, t), self.enc.const_term(part.hi, t)
+            terms.append(z3.And(less(lo, v, strict=False), less(v, hi, strict=False)))
+        return z3.And(*terms) if terms else z3.BoolVal(True)
 
     def solver(self, scope: z3.BoolRef) -> z3.Solver:
+        """The solver of a scope, made once: questions are assumption literals, so checks share it
+        (and what z3 learns for one helps the next)."""
+        key = scope.sexpr()
+        if key not in self._solvers:
+            self._solvers[key] = self._new_solver(scope)
+        return self._solvers[key]
+
+    def _new_solver(self, scope: z3.BoolRef) -> z3.Solver:
         s = z3.Solver()
         s.set("timeout", self.settings.timeout_ms)
         if self.settings.rlimit:
@@ -342,12 +413,15 @@ class Checker:
                     out.append(self.finding("unreachable_value", subject, rules, why, label))
         return out
 
-    def gaps(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def gaps(
+        self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str], maybe: set[tuple[str, str]]
+    ) -> list[Finding]:
+        """Gaps and own unknowns of the outputs NAMES (only the checks MAYBE leaves open)."""
         out: list[Finding] = []
-        for o in self.rs.outputs.values():
+        for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
             rules = [r.id for r in self.rs.rules_for(o.name)]
-            if o.cardinality == "exactly_one" and o.default is None:
+            if o.cardinality == "exactly_one" and o.default is None and ("gap", o.name) in maybe:
                 if o.name not in marks.gaps:
                     res, _ = self.ask(s, sym.status["gap"], marks=marks)
                     if res == z3.unknown:
@@ -360,9 +434,9 @@ class Checker:
                     out.append(self.finding("gap", o.name, [], why, label, gap_person))
             # Unknown for its own reason (a missing parameter row, ...), not only because an output
             # it reads has a gap, a conflict or is unknown: those are reported at their source.
-            upstream = [self.enc.outputs[u].status for u in self.upstream[o.name]]
-            sound = [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
-            res, person = self.ask(s, sym.status["unknown"], *sound, person=True)
+            if ("unknown", o.name) not in maybe:
+                continue
+            res, person = self.ask(s, sym.status["unknown"], *self.sound_upstream(o.name), person=True)
             if res == z3.unknown:
                 out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
             elif person is not None:
@@ -373,11 +447,9 @@ class Checker:
                 out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
-    def conflicts(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def conflicts(self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str]) -> list[Finding]:
         out: list[Finding] = []
-        for o in self.rs.outputs.values():
-            if o.cardinality == "set" or len(self.rs.rules_for(o.name)) < 2:
-                continue
+        for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
             blocked: list[z3.BoolRef] = []
             for (name, rules), _ in marks.conflicts.items():
@@ -404,14 +476,15 @@ class Checker:
                 out.append(self.finding("conflict", o.name, list(rules), why, label, person))
         return out
 
-    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str) -> list[Finding]:
+    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
+        """Each exception must overlap its rule; the person showing it also marks what it witnesses."""
         out: list[Finding] = []
         for r in self.active:
             base = self.rule_parts(r, exceptions=False)
             for u in r.unless:
                 if u in self.inactive:
                     continue
-                res, _ = self.ask(s, *base.values(), self.enc.applying(u))
+                res, _ = self.ask(s, *base.values(), self.enc.applying(u), marks=marks)
                 if res == z3.sat:
                     continue
                 subject = f"{r.id} unless {u}"
@@ -462,6 +535,127 @@ class Checker:
                     out.append(self.finding("redundant_rule", r.id, [r.id, other.id], why, label))
                     break
         return out
+
+    def unhandled_values(self, s: z3.Solver) -> list[Finding]:
+        """An input's enum value that no expression and no table row names: no rule can tell its
+        holders apart, so they fall to no value or the default. Reported with such a person and the
+        outputs that read the input and give them nothing of their own."""
+        out: list[Finding] = []
+        named = named_values(self.rs)
+        for i in self.rs.inputs.values():
+            if not isinstance(i.type, ir.EnumT):
+                continue
+            readers = [o for o in self.rs.outputs if i.name in self.cones[o]]
+            for v in i.type.values:
+                if (i.type.name, v) in named or not readers:
+                    continue
+                goal = self.enc.inputs[i.name].value == self.enc.enum_index[i.type.name][v]
+                _, person = self.ask(s, goal, person=True)
+                if person is None:
+                    continue  # no valid person holds it (an input constraint excludes it)
+                decision = self.ref.decide(person)
+                fallen = [o for o in readers if decision[o].status == "none" or not decision[o].rules]
+                why = f"no rule, definition or table names {i.name} = {v!r}; for such a person " + (
+                    f"{', '.join(fallen)} get no value of their own (none or the default)"
+                    if fallen
+                    else "every output it reads is decided by rules that do not look at the value"
+                )
+                f = self.finding("unhandled_value", f"{i.name}={v}", [], why, ANY, person)
+                out.append(dataclasses.replace(f, shown=(i.name, *f.shown)))
+        return out
+
+    def tables_incomplete(self, s: z3.Solver, maybe: set[tuple[str, str]]) -> list[Finding]:
+        """One finding per key combination a table has no row for while a valid person makes a
+        rule read exactly that row (the output is then unknown for a reason of its own)."""
+        unknown = [n for c, n in maybe if c == "unknown"]
+        if not unknown:
+            return []
+        reads = z3.Or(*(z3.And(self.enc.outputs[n].status["unknown"], *self.sound_upstream(n)) for n in unknown))
+        sites: dict[str, list[ir.Lookup]] = {}
+        exprs = [d.expr for d in self.rs.definitions.values()] + [v for r in self.active for _, v in r.then]
+        exprs += [r.when for r in self.active] + [o.default for o in self.rs.outputs.values() if o.default]
+        for e in exprs:
+            for n in ir.walk(e):
+                if isinstance(n, ir.Lookup) and n not in sites.setdefault(n.param, []):
+                    sites[n.param].append(n)
+        out: list[Finding] = []
+        for name, looks in sorted(sites.items()):
+            table = self.rs.params[name].table()
+            domains = [_key_domain(k.type) for k in looks[0].keys]
+            if any(d is None for d in domains) or _size(domains) > MAX_TABLE_KEYS:
+                continue  # an unbounded or huge key: undetermined findings still show the hole
+            for key in itertools.product(*cast(list[list[ir.Value]], domains)):
+                if key in table:
+                    continue
+                at = [
+                    z3.And(
+                        *(
+                            z3.And(sk.known, sk.value == self.enc.const_term(v, k.type))
+                            for k, sk, v in zip(look.keys, (self.enc.expr(k) for k in look.keys), key, strict=True)
+                        )
+                    )
+                    for look in looks
+                ]
+                _, person = self.ask(s, reads, z3.Or(*at), person=True)
+                if person is None:
+                    continue
+                shown = ", ".join(str(v) for v in key)
+                reason = f"no parameter {name} for ({shown})"
+                decision = self.ref.decide(person)
+                hit = [n for n in unknown if reason in decision[n].reasons]
+                if not hit:
+                    continue  # unknown for another reason here; that one is reported as undetermined
+                why = f"{name} has no row for ({shown}), which {', '.join(hit)} read for this person"
+                cites = [c for row in self.rs.params[name].rows for c in row.cites][:4]
+                out.append(self.finding("table_incomplete", f"{name}({shown})", [], why, ANY, person, cites))
+        return out
+
+    def switched_off_findings(self) -> list[Finding]:
+        """Rules the options in force switch off: each must be accepted (the other reading of an
+        ambiguity), so that a rule switched off by accident shows."""
+        return [
+            self.finding("switched_off", rid, [rid], f"`{test}` is false under the options in force", ANY)
+            for rid, test in self.inactive.items()
+        ]
+
+
+MAX_TABLE_KEYS = 400  # key combinations of one table checked for missing rows
+
+
+def _key_domain(t: ir.Type) -> list[ir.Value] | None:
+    if isinstance(t, ir.EnumT):
+        return list(t.values)
+    if isinstance(t, ir.BoolT):
+        return [False, True]
+    if isinstance(t, ir.IntT) and t.hi - t.lo < MAX_TABLE_KEYS:
+        return list(range(t.lo, t.hi + 1))
+    return None
+
+
+def _size(domains: Sequence[Sequence[ir.Value] | None]) -> int:
+    n = 1
+    for d in domains:
+        n *= len(d or ())
+    return n
+
+
+def named_values(rs: ir.RuleSet) -> set[tuple[str, str]]:
+    """(enum type, value) for every enum constant an expression names and every enum key of a
+    parameter row."""
+    exprs: list[ir.Expr] = [c.expr for c in rs.constraints] + [d.expr for d in rs.definitions.values()]
+    exprs += [o.default for o in rs.outputs.values() if o.default is not None]
+    exprs += [e for r in rs.rules for e in (r.when, *(v for _, v in r.then))]
+    out = {
+        (n.type.name, n.value)
+        for e in exprs
+        for n in ir.walk(e)
+        if isinstance(n, ir.Const) and isinstance(n.type, ir.EnumT) and isinstance(n.value, str)
+    }
+    for p in rs.params.values():
+        for pos, t in enumerate(p.key_types):
+            if isinstance(t, ir.EnumT):
+                out |= {(t.name, str(row.key[pos])) for row in p.rows}
+    return out
 
 
 def outputs_read(rs: ir.RuleSet) -> dict[str, set[str]]:

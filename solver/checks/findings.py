@@ -25,11 +25,18 @@ Kind = Literal[
     "property_violation",
     "undecided",
     "case_failed",
+    "unhandled_value",
+    "table_incomplete",
+    "citation_out_of_force",
+    "switched_off",
     "unintended_change",
     "intended_change",
     "stale_change",
 ]
 Severity = Literal["error", "warning", "info"]
+
+# Kinds whose id carries the intervals and missing keys they hold for: when one grows, it is new.
+SCOPED: frozenset[Kind] = frozenset({"gap", "undetermined"})
 
 SEVERITY: dict[Kind, Severity] = {
     "unreachable_rule": "error",
@@ -43,6 +50,10 @@ SEVERITY: dict[Kind, Severity] = {
     "property_violation": "error",
     "undecided": "error",
     "case_failed": "error",
+    "unhandled_value": "warning",
+    "table_incomplete": "warning",
+    "citation_out_of_force": "error",
+    "switched_off": "info",
     "unintended_change": "error",
     "intended_change": "info",
     "stale_change": "error",
@@ -60,6 +71,10 @@ TITLES: dict[Kind, str] = {
     "property_violation": "declared property does not hold",
     "undecided": "the solver gave up (timeout): not checked",
     "case_failed": "a worked case gets another answer than the one worked out by hand",
+    "unhandled_value": "no expression names an input value: persons holding it fall through",
+    "table_incomplete": "a parameter table has no row for a key its rules read",
+    "citation_out_of_force": "a rule is valid where no document it cites is in force",
+    "switched_off": "a rule is switched off by the options in force",
     "unintended_change": "a decision changes and changes.yaml does not declare it",
     "intended_change": "a decision changes as changes.yaml declares",
     "stale_change": "changes.yaml declares a change that does not happen",
@@ -82,6 +97,12 @@ class Finding:
     accepted: str = ""  # the reason, when accepted.yaml lists this finding
     known_open: str = ""  # a known defect of the draft (accepted.yaml `status: open`): shown, not gating
     shown: tuple[str, ...] = ()  # the witness fields the finding depends on (what a reader needs)
+    keys: tuple[str, ...] = ()  # missing parameter rows (TABLE(key, ...)) an undetermined output reads
+
+    @property
+    def merge_key(self) -> tuple[str, ...]:
+        """What is the same finding in another interval (merged into one)."""
+        return (self.kind, self.subject, *sorted(self.rules))
 
     @property
     def severity(self) -> Severity:
@@ -89,8 +110,13 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """Stable across runs and witness choices: kind, subject and rules only."""
-        text = "|".join((self.kind, self.subject, *sorted(self.rules)))
+        """Stable across runs and witness choices: kind, subject and rules, and for the kinds that
+        hold over part of the timeline or the tables also where and what they hold for (intervals,
+        missing keys), so accepting a gap in 2024 does not accept one that appears in 2026."""
+        parts = [self.kind, self.subject, *sorted(self.rules)]
+        if self.kind in SCOPED:
+            parts += ["@", *self.intervals, "#", *sorted(self.keys)]
+        text = "|".join(parts)
         return f"{self.kind}:{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def merged(self, other: Finding) -> Finding:
@@ -106,6 +132,7 @@ class Finding:
             "rules": list(self.rules),
             "clauses": list(self.clauses),
             "intervals": list(self.intervals),
+            "keys": list(self.keys),
             "explanation": self.explanation,
             "options": dict(self.options),
         }
@@ -151,7 +178,9 @@ def load_accepted(root: Path) -> dict[str, Accepted]:
         status = entry.get("status", "accepted")
         if status not in ("accepted", "open"):
             raise RuleError(
-                located.loc((i, "status")), f"unknown status {status!r}", expected="accepted | open",
+                located.loc((i, "status")),
+                f"unknown status {status!r}",
+                expected="accepted | open",
                 hint="open: a known defect of the draft, listed in every report but not failing the gate",
             )
         out[str(entry["id"])] = Accepted(

@@ -1,18 +1,22 @@
 """Drafter-declared properties (properties.yaml), proved over the whole input domain or refuted
-with a counterexample.
+with a counterexample. The file's shape is solver/language/formats.py (PropertiesFile).
 
 ```yaml
 properties:
   - id: shanghai_minor_has_category           # over persons: every valid person meeting
     cites: ["000:1.2.1"]                      # `assume` makes `prove` true (known and true)
+    quote: "本市户籍的18周岁及以下人员"          # verbatim from a cited clause
     assume: "hukou == 'shanghai' and year_end_age(birth_date, insurance_year) <= 18"
     prove: "resident_category != 'not_eligible'"
   - id: contribution_parts_add_up             # over parameter keys: `for` names the keys; the
     cites: ["002:T1"]                         # property must hold wherever every lookup has a
-    for: {year: int, bracket: contribution_bracket}   # row, and the rows must exist together
+    quote: "..."                              # row, and the rows must exist together
+    for: {year: int, bracket: contribution_bracket}
     prove: "individual[year, bracket] + subsidy[year, bracket] == total[year, bracket]"
 ```
-"""
+Expressions are the rule language's, plus every output: an exactly_one or at_most_one output
+stands for its value (`deductible_basis == 'per_stay'`; unknown when it has none), a set output
+for `'v' in s`, and `is_none(x)` says an output has no value."""
 
 from __future__ import annotations
 
@@ -23,34 +27,19 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import z3
-from pydantic import BaseModel, ConfigDict, Field
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Sym
 from solver.checks.engine import BackendDisagreement, Checker, holds, with_definitions
 from solver.checks.findings import Finding
 from solver.errors import RuleError, did_you_mean
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
+from solver.language.formats import PropertiesFile
 from solver.language.loader import validate
 from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
-from solver.passes.timeline import Interval
-
-
-class _PropertyM(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    id: str
-    cites: list[str] = []
-    doc: str = ""
-    assume: str | bool = True
-    prove: str | bool
-    for_: dict[str, str] = Field(default_factory=dict, alias="for")
-
-
-class _PropertiesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    properties: list[_PropertyM]
+from solver.passes.timeline import Span
+from solver.semantics.terms import Sym
 
 
 @dataclass(frozen=True)
@@ -63,9 +52,13 @@ class Property:
     keys: tuple[tuple[str, ir.Type], ...] = ()  # parameter-key properties: the `for` names
     kind: Literal["person", "parameter"] = "person"
     loc: ir.Loc = ir.NOWHERE
+    quote: str = ""
 
 
 def _scope(rs: ir.RuleSet, keys: Mapping[str, ir.Type]) -> Scope:
+    """Inputs, definitions, parameters and every output: an exactly_one or at_most_one output
+    stands for its value (unknown without one), a set output for `'v' in s`; `is_none(x)`."""
+
     def lookup(name: str, loc: ir.Loc) -> NameInfo | None:
         if name in keys:
             return NameInfo("input", keys[name])
@@ -75,71 +68,140 @@ def _scope(rs: ir.RuleSet, keys: Mapping[str, ir.Type]) -> Scope:
             return NameInfo("definition", rs.definitions[name].type)
         if name in rs.outputs:
             o = rs.outputs[name]
-            if o.cardinality == "at_most_one":
-                raise RuleError(loc, f"output '{name}' (at_most_one) cannot be used in an expression")
             return NameInfo("output", o.type, set_valued=o.cardinality == "set")
         return None
 
     params = {n: ParamInfo(p.key_types, p.type) for n, p in rs.params.items()}
-    return Scope(lookup, params, lambda: [*keys, *rs.inputs, *rs.definitions, *rs.outputs])
+    names = lambda: [*keys, *rs.inputs, *rs.definitions, *rs.outputs]  # noqa: E731
+    return Scope(lookup, params, names, {"is_none": lambda name, loc: is_none(rs, name, loc)})
+
+
+def is_none(rs: ir.RuleSet, name: str, loc: ir.Loc) -> ir.Expr:
+    """`is_none(x)`: output x has no value (at_most_one: none, exactly_one: a gap, set: empty), as
+    an ordinary expression: no rule giving x applies. Known false as soon as one applies, unknown
+    while one may, so both backends give it the meaning of their own output status."""
+    o = rs.outputs.get(name)
+    if o is None:
+        raise RuleError(loc, f"is_none() needs an output, not '{name}'", hint=did_you_mean(name, rs.outputs))
+    if o.default is not None:
+        raise RuleError(loc, f"output '{name}' has a default, so it always has a value", hint="compare its value")
+    by_id = {r.id: r for r in rs.rules}
+
+    def applies(r: ir.Rule) -> ir.Expr:
+        parts = [r.when]
+        if r.valid is not None:
+            on = ir.Ref(r.valid.on, "input", rs.inputs[r.valid.on].type)
+            bounds: tuple[tuple[ir.BinaryOp, ir.Value | None], ...] = ((">=", r.valid.lo), ("<=", r.valid.hi))
+            for op, bound in bounds:
+                if bound is not None:
+                    parts.append(ir.Binary(op, on, ir.Const(bound, on.type), ir.BOOL))
+        parts += [ir.Unary("not", applies(by_id[u]), ir.BOOL) for u in r.unless]
+        return _all(parts)
+
+    return _all([ir.Unary("not", applies(r), ir.BOOL) for r in rs.rules_for(name)])
+
+
+def _all(parts: list[ir.Expr]) -> ir.Expr:
+    out: ir.Expr = parts[0] if parts else ir.Const(True, ir.BOOL)
+    for p in parts[1:]:
+        out = ir.Binary("and", out, p, ir.BOOL)
+    return out
+
+
+def _key_type(rs: ir.RuleSet, tname: str) -> ir.Type | None:
+    builtin: dict[str, ir.Type] = {"int": ir.ANY_INT, "money": ir.ANY_INT, "date": ir.ANY_DATE}
+    return builtin.get(tname) or rs.types.get(tname)
 
 
 def load_properties(rs: ir.RuleSet, root: Path) -> list[Property]:
+    """properties.yaml of the folder (none: no properties), read through the strict model; every
+    problem is a RuleError with file:line:col."""
     path = root / "properties.yaml"
     if not path.exists():
         return []
     located = load(path)
-    data = cast(_PropertiesFile, validate(located, _PropertiesFile))
+    data = cast(PropertiesFile, validate(located, PropertiesFile))
     out: list[Property] = []
+    seen: dict[str, ir.Loc] = {}
     for i, p in enumerate(data.properties):
         at = ("properties", i)
+        if p.id in seen:
+            first = f"first at {seen[p.id]}"
+            raise RuleError(located.loc((*at, "id")), f"property '{p.id}' is declared twice", hint=first)
+        seen[p.id] = located.loc(at)
         keys: dict[str, ir.Type] = {}
         for k, tname in p.for_.items():
-            if tname in ("int", "money"):
-                keys[k] = ir.ANY_INT
-            elif tname in rs.types:
-                keys[k] = rs.types[tname]
-            else:
+            t = _key_type(rs, tname)
+            if t is None:
                 raise RuleError(
                     located.loc((*at, "for", k)),
                     f"unknown key type '{tname}'",
-                    expected="int or an enum type",
-                    hint=did_you_mean(tname, rs.types),
+                    expected="int, money, date or an enum type",
+                    hint=did_you_mean(tname, [*rs.types, "int", "money", "date"]),
                 )
+            keys[k] = t
         for j, c in enumerate(p.cites):
             if c not in rs.clauses:
                 hint = did_you_mean(c, rs.clauses)
                 raise RuleError(located.loc((*at, "cites", j)), f"cites unknown clause '{c}'", hint=hint)
+        if not any(p.quote in rs.clauses[c].text for c in p.cites):
+            raise RuleError(
+                located.loc((*at, "quote")),
+                "the quote is not in the text of any clause it cites",
+                expected=f"an exact substring of {', '.join(p.cites)}",
+                hint="copy the words from the clause text; full-width punctuation matters",
+            )
         scope = _scope(rs, keys)
         assume = parse(p.assume, located.loc((*at, "assume")), scope, ir.BOOL)
         prove = parse(p.prove, located.loc((*at, "prove")), scope, ir.BOOL)
         kind: Literal["person", "parameter"] = "parameter" if keys else "person"
-        out.append(Property(p.id, tuple(p.cites), p.doc, assume, prove, tuple(keys.items()), kind, located.loc(at)))
+        loc = located.loc(at)
+        out.append(Property(p.id, tuple(p.cites), p.doc, assume, prove, tuple(keys.items()), kind, loc, p.quote))
     return out
 
 
 def check_properties(props: list[Property]) -> Any:
-    """A check step for Checker.run: person properties per interval, parameter properties once."""
-    done_params: set[str] = set()
+    """A check step for Checker.run: person properties per interval, parameter properties once,
+    and a person property that cannot depend on the timeline's input once, over all of it."""
+    done: set[str] = set()
+    tried: set[str] = set()  # asked over the whole timeline first; only a failure is asked per box
 
-    def step(ch: Checker, span: Interval | None, scope: z3.BoolRef) -> list[Finding]:
+    def step(ch: Checker, span: Span, scope: z3.BoolRef) -> list[Finding]:
         out: list[Finding] = []
-        label = str(span) if span else "always"
+        label = str(span)
         for p in props:
-            if p.kind == "person":
-                out += _person_property(ch, p, scope, label)
-            elif p.id not in done_params:
-                done_params.add(p.id)
+            if p.id in done:
+                continue
+            if p.kind == "parameter":
+                done.add(p.id)
                 out += _parameter_property(ch, p)
+            elif not set(span.on) & _inputs_read(ch, p):
+                done.add(p.id)
+                out += _person_property(ch, p, z3.BoolVal(True), "always")
+            elif p.id not in tried and not _person_property(ch, p, z3.BoolVal(True), "always"):
+                done.add(p.id)  # proved over the whole timeline: no box needs asking
+            else:
+                tried.add(p.id)
+                out += _person_property(ch, p, scope, label)
         return out
 
     return step
 
 
+def _inputs_read(ch: Checker, p: Property) -> set[str]:
+    """The inputs a property can depend on: its own and those of the outputs and definitions it reads
+    (through every rule, exception and validity)."""
+    names = ir.refs(p.assume) | ir.refs(p.prove)
+    return {i for n in names for i in ({n} if n in ch.rs.inputs else ch.cones.get(n, set()))}
+
+
+def _violation(ch: Checker, p: Property) -> z3.BoolRef:
+    """A person meeting `assume` for whom `prove` is not known true: a counterexample."""
+    return z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
+
+
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
-    s = ch.solver(scope)
-    goal = z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
-    res, person = ch.ask(s, goal, person=True)
+    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True)
     if res == z3.unknown:
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:

@@ -4,7 +4,7 @@ checks every operator against the types of its operands and reports errors with 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -13,12 +13,14 @@ from typing import Literal, cast
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from solver import dates
 from solver.errors import RuleError, did_you_mean
 from solver.ir import (
     ANY_DATE,
     ANY_INT,
     BOOL,
     MONTH_END,
+    TIME_OF_DAY,
     Binary,
     BinaryOp,
     BoolT,
@@ -38,6 +40,7 @@ from solver.ir import (
     Type,
     Unary,
     children,
+    parse_time,
     same_kind,
 )
 
@@ -58,21 +61,25 @@ class ParamInfo:
 
 
 class Scope:
-    """What names mean while typing. `lookup_name` may type a definition on demand."""
+    """What names mean while typing. `lookup_name` may type a definition on demand. `name_calls`
+    are functions of one bare name that a scope adds (properties: `is_none(output)`)."""
 
     def __init__(
         self,
         lookup_name: Callable[[str, Loc], NameInfo | None],
         params: dict[str, ParamInfo],
         all_names: Callable[[], list[str]],
+        name_calls: Mapping[str, Callable[[str, Loc], Expr]] | None = None,
     ) -> None:
         self.lookup_name, self.params, self.all_names = lookup_name, params, all_names
+        self.name_calls = dict(name_calls or {})
 
 
 _FRIENDLY = {
     "NAME": "a name",
     "INT": "a number",
     "DATE": "a date (YYYY-MM-DD)",
+    "TIME": "a time of day (HH:MM)",
     "STRING": "a quoted value",
     "CMP": "a comparison (== != < <= > >=)",
     "ADD": "+ or -",
@@ -262,11 +269,20 @@ class _Typer:
                 return Const(int(str(kids[0])), ANY_INT, loc)
             case "date":
                 try:
-                    return Const(dt.date.fromisoformat(str(kids[0])), ANY_DATE, loc)
+                    day = dt.date.fromisoformat(str(kids[0]))
                 except ValueError:
                     raise self.fail(
                         node, f"{kids[0]} is not a calendar date", expected="a real date YYYY-MM-DD"
                     ) from None
+                if not dates.FIRST <= day <= dates.LAST:
+                    calendar = f"a date in {dates.FIRST}..{dates.LAST}"
+                    raise self.fail(node, f"{day} is off the calendar", expected=calendar)
+                return Const(day, ANY_DATE, loc)
+            case "time":
+                minutes = parse_time(str(kids[0]))
+                if minutes is None:
+                    raise self.fail(node, f"{kids[0]} is not a time of day", expected="HH:MM from 00:00 to 23:59")
+                return Const(minutes, TIME_OF_DAY, loc)
             case "true" | "false":
                 return Const(kind == "true", BOOL, loc)
             case "string":
@@ -423,12 +439,12 @@ class _Typer:
     def call(self, node: Tree[Token]) -> Expr:
         fn_tok = cast(Token, node.children[0])
         fn = str(fn_tok)
+        if fn in self.scope.name_calls:
+            return self.name_call(node, fn)
         if fn not in _BUILTINS:
+            known = sorted([*_BUILTINS, *self.scope.name_calls])
             raise self.fail(
-                fn_tok,
-                f"unknown function '{fn}'",
-                expected=", ".join(sorted(_BUILTINS)),
-                hint=did_you_mean(fn, _BUILTINS),
+                fn_tok, f"unknown function '{fn}'", expected=", ".join(known), hint=did_you_mean(fn, known)
             )
         kinds, result = _BUILTINS[fn]
         arg_nodes = [cast(Tree[Token], c) for c in node.children[1:]]
@@ -460,6 +476,13 @@ class _Typer:
         if fn in ("min", "max"):
             result = args[0].type
         return Call(cast(Builtin, fn), tuple(args), result, self.loc(node))
+
+    def name_call(self, node: Tree[Token], fn: str) -> Expr:
+        args = [_bare(cast(Tree[Token], c)) for c in node.children[1:]]
+        if len(args) != 1 or str(args[0].data) != "name":
+            raise self.fail(node, f"{fn}() takes one name", expected=f"{fn}(an output name)")
+        tok = cast(Token, args[0].children[0])
+        return self.scope.name_calls[fn](str(tok), self.loc(tok))
 
     def lookup(self, node: Tree[Token]) -> Expr:
         name_tok = cast(Token, node.children[0])
@@ -503,7 +526,7 @@ def _kind(t: Type) -> str:
     if isinstance(t, BoolT):
         return "bool"
     if isinstance(t, IntT):
-        return "money" if t.unit else "int"
+        return {"yuan": "money", "minute": "time"}.get(t.unit, "int")
     if isinstance(t, DateT):
         return "date"
     return f"enum {t.name}"
