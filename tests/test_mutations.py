@@ -103,8 +103,9 @@ def _table(t: Tally) -> str:
 
 def test_planted_defects_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
     rs, original = _base()
-    baseline = run_checks(rs, root=ROOT)
-    assert baseline.exit_code() == 0, [f.id for f in baseline.new]  # the gate passes on the committed set
+    if SELECTION:  # the gate passes on the committed set (tests/test_checks.py asserts it too)
+        baseline = run_checks(rs, root=ROOT)
+        assert baseline.exit_code() == 0, [f.id for f in baseline.new]
     chosen = _selected(rs)
     against_all = SELECTION != ""
     t = Tally(Counter(), Counter(), Counter(), Counter())
