@@ -6,13 +6,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RULES  := rules/shanghai
 
-.PHONY: demo test test-long lint report bench clean diff-reports
+.PHONY: demo test test-long lint report bench clean diff-reports browser
 
-$(BIN)/elig: pyproject.toml
+$(BIN)/elig: pyproject.toml | browser
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	touch $@
+
+# The web tests drive Debian's Chromium (Playwright never downloads a browser of its own); as root on a
+# fresh machine it is installed from apt (with a CJK font for the screenshots), elsewhere a message says what to install.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+browser:
+	@test -x /usr/bin/chromium -a -e $(CJK_FONT) || if [ "$$(id -u)" = 0 ]; then apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-wqy-zenhei; \
+	  else echo "warning: no /usr/bin/chromium; install chromium and chromium-driver (the web tests skip)"; fi
 
 demo: $(BIN)/elig
 	$(BIN)/elig decide $(RULES) $(RULES)/samples/

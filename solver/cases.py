@@ -86,8 +86,16 @@ def expected_result(out: ir.Output, raw: Any) -> tuple[str, tuple[Any, ...] | No
     if isinstance(raw, str) and raw in STATUSES and not is_value:
         return raw, None if raw in ("unknown", "conflict") else ()
     if isinstance(raw, list):
-        return "ok", tuple(raw)
-    return "ok", (raw,)
+        return "ok", tuple(_value(out.type, v) for v in raw)
+    return "ok", (_value(out.type, raw),)
+
+
+def _value(t: ir.Type, raw: Any) -> Any:
+    """A time of day is written HH:MM in a case and held as minutes after midnight."""
+    if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(raw, str):
+        minutes = ir.parse_time(raw)
+        return raw if minutes is None else minutes
+    return raw
 
 
 def mismatches(rs: ir.RuleSet, case: Case, results: Any) -> list[str]:

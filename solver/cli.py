@@ -503,6 +503,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from solver.web.app import serve
+
+    serve(args.rules, args.port, args.host)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elig", description="Eligibility rules as logic: decide cases, check the rules.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -622,6 +629,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=cmd_sample)
+
+    w = sub.add_parser("serve", help="a local web app: the interview, check and diff pages, a JSON API")
+    w.add_argument("rules", help="rule-set folder")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    w.set_defaults(func=cmd_serve)
     return p
 
 

@@ -4,8 +4,10 @@ backend reads. Nothing here knows about YAML or any solver."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, TypeAlias
 
 # ---------------------------------------------------------------- positions
@@ -38,9 +40,11 @@ class BoolT:
 class IntT:
     lo: int
     hi: int
-    unit: Literal["", "yuan"] = ""
+    unit: Literal["", "yuan", "minute"] = ""
 
     def __str__(self) -> str:
+        if self.unit == "minute":
+            return "time"
         return ("money" if self.unit else "int") + f"[{self.lo}..{self.hi}]"
 
 
@@ -69,7 +73,20 @@ BOOL = BoolT()
 # Ints produced by arithmetic are unbounded for typing purposes; bounds matter only for inputs.
 ANY_INT = IntT(-(10**9), 10**9)
 ANY_DATE = DateT()
+# A time of day to the minute (deadlines such as "12月25日17:30"), held as minutes after midnight.
+TIME_OF_DAY = IntT(0, 23 * 60 + 59, "minute")
 MONTH_END = EnumT("month_end_rule", ("clamp", "roll"))
+
+
+def time_text(minutes: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_time(text: str) -> int | None:
+    """HH:MM (00:00..23:59) as minutes after midnight; None when the text is not such a time."""
+    m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
+    return int(m.group(1)) * 60 + int(m.group(2)) if m else None
 
 
 def same_kind(a: Type, b: Type) -> bool:
@@ -382,10 +399,16 @@ class RuleSet:
     value_labels: Mapping[str, Mapping[str, Labels]] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        return self._rule_index[0][rule_id]
 
     def rules_for(self, output: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if output in r.outputs())
+        return self._rule_index[1].get(output, ())
+
+    @cached_property
+    def _rule_index(self) -> tuple[dict[str, Rule], dict[str, tuple[Rule, ...]]]:
+        """Rules by id and by output, built once per rule set (checks ask for them thousands of times)."""
+        targeting: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            for o in dict.fromkeys(r.outputs()):
+                targeting.setdefault(o, []).append(r)
+        return {r.id: r for r in reversed(self.rules)}, {o: tuple(rs) for o, rs in targeting.items()}

@@ -18,6 +18,8 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 def domain(t: ir.Type) -> str:
     if isinstance(t, ir.BoolT):
         return "true or false"
+    if isinstance(t, ir.IntT) and t.unit == "minute":
+        return "a time of day HH:MM from 00:00 to 23:59"
     if isinstance(t, ir.IntT):
         return f"a whole number{' of yuan' if t.unit else ''} from {t.lo} to {t.hi}"
     if isinstance(t, ir.DateT):
@@ -33,6 +35,11 @@ def parse_value(name: str, t: ir.Type, raw: Any) -> ir.Value:
         if not isinstance(raw, bool):
             raise bad(f"{excerpt(raw)} is not a boolean")
         return raw
+    if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(raw, str):
+        minutes = ir.parse_time(raw)
+        if minutes is None:
+            raise bad(f"{excerpt(raw)} is not a time of day")
+        return minutes
     if isinstance(t, ir.IntT):
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise bad(f"{excerpt(raw)} is not a whole number")

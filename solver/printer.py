@@ -42,6 +42,8 @@ def to_text(e: ir.Expr) -> str:
 
 def _text(e: ir.Expr, outer: int) -> str:
     match e:
+        case ir.Const(value=int() as v, type=ir.IntT(unit="minute")) if not isinstance(v, bool):
+            return ir.time_text(v)
         case ir.Const(value=v):
             return literal(v)
         case ir.Ref(name=n):

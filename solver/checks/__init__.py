@@ -65,7 +65,7 @@ def run_checks(
         rs.name,
         rs.title,
         dict(resolved.resolved_options),
-        tuple(str(s) if s else "always" for s in checker.spans()),
+        tuple(str(s) for s in checker.spans()),
         tuple(marked),
         tuple(sorted(a for a in accepted if a not in seen)),
         time.perf_counter() - start,

@@ -10,7 +10,7 @@ from solver.backends.eval_backend import EvalBackend
 from solver.cases import collect, mismatches
 from solver.checks.findings import Finding
 from solver.errors import EligError
-from solver.passes.options import resolve
+from solver.passes.options import options_as_inputs, with_options
 from solver.person import parse_person
 
 
@@ -19,16 +19,14 @@ def check_cases(rs: ir.RuleSet, folder: Path) -> list[Finding]:
     cases_dir = folder / "cases"
     if not cases_dir.is_dir():
         return []
-    backends: dict[tuple[tuple[str, str], ...], EvalBackend] = {}
+    backend: EvalBackend | None = None  # compiled once, with the options as inputs
     rules = {r.id: r for r in rs.rules}
     out: list[Finding] = []
     for path, case in collect([cases_dir]):
-        key = tuple(sorted(case.options.items()))
         where = f"{path.name}:{case.loc.line}"
         try:
-            if key not in backends:
-                backends[key] = EvalBackend(resolve(rs, case.options))
-            results = backends[key].decide(parse_person(rs, case.person)).results
+            backend = backend or EvalBackend(options_as_inputs(rs))
+            results = backend.decide(with_options(rs, parse_person(rs, case.person), case.options)).results
         except EligError as e:  # a case that no longer parses is as failed as a wrong answer
             out.append(Finding("case_failed", case.id, (), case.cites, f"{where}: {e}", options=case.options))
             continue

@@ -23,12 +23,13 @@ from solver.backends.eval_backend import EvalBackend
 from solver.backends.z3_backend import Encoding, Sym, input_cones, less
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
-from solver.passes.timeline import Interval, intervals
+from solver.passes.timeline import Span, compact, time_inputs
+from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.
-SpanCheck = Callable[["Checker", Interval | None, z3.BoolRef], list[Finding]]
+SpanCheck = Callable[["Checker", Span, z3.BoolRef], list[Finding]]
 
 
 class BackendDisagreement(EligError):
@@ -82,58 +83,113 @@ class Checker:
         self.upstream = outputs_read(rs)
         self.cones = input_cones(rs)
         self.active = [r for r in rs.rules if r.id not in self.inactive]
+        self.times = time_inputs(rs)
+        self._solvers: dict[str, z3.Solver] = {}
+        self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
 
     # ------------------------------------------------------------ driver
-    def spans(self) -> list[Interval | None]:
-        if self.rs.time is None:
-            return [None]
-        return list(intervals(self.rs, self.rs.time))
+    def spans(self, on: Sequence[str] | None = None) -> list[Span]:
+        """The boxes of the timeline over the time inputs ON (default: all the rules are dated on)."""
+        boxes = timeline_spans(self.rs, self.times if on is None else on)
+        self._boxes.update((str(b), b) for b in boxes)
+        return boxes
 
     def run(self, extra: Iterable[SpanCheck] = ()) -> list[Finding]:
-        """Conflicts, gaps, unknowns and properties hold per interval; reachability, exceptions
-        and redundancy are about the rules themselves, over the whole timeline (a rule that only
-        applies from 2026 is not unreachable in 2025)."""
-        found: dict[str, Finding] = {}
+        """Conflicts, gaps, unknowns and properties hold per box of the timeline (every time input
+        the rules are dated on, each in one interval); reachability, exceptions and redundancy are
+        about the rules themselves, over the whole timeline (a rule that only applies from 2026 is
+        not unreachable in 2025). A box only labels where a finding holds, so each output is asked
+        once over the whole timeline first, and per box (of the time inputs it depends on) only
+        where that finds something."""
+        found: dict[tuple[str, ...], Finding] = {}
 
         def add(fs: Iterable[Finding]) -> None:
             for f in fs:
-                found[f.id] = found[f.id].merged(f) if f.id in found else f
+                k = f.merge_key
+                found[k] = found[k].merged(f) if k in found else f
 
         everywhere = _Marks()
-        for span in self.spans():
-            label = str(span) if span else "always"
-            scope = self.span_term(span)
-            s = self.solver(scope)
-            marks = _Marks()
-            self.on_step(f"{label}: gaps and unknowns")
-            add(self.gaps(s, marks, label))
-            self.on_step(f"{label}: conflicts")
-            add(self.conflicts(s, marks, label))
-            for more in extra:
-                add(more(self, span, scope))
-            for rid, p in marks.rules.items():
-                everywhere.rules.setdefault(rid, p)
-            for key, p in marks.values.items():
-                everywhere.values.setdefault(key, p)
-        s = self.solver(z3.BoolVal(True))
+        whole = self.solver(z3.BoolVal(True))
+        self.on_step("whole timeline: gaps, unknowns and conflicts")
+        maybe = self.possible(whole)
+        by_times: dict[tuple[str, ...], list[str]] = {}
+        for name in self.rs.outputs:
+            if any((check, name) in maybe for check in ("gap", "unknown", "conflict")):
+                by_times.setdefault(tuple(t for t in self.times if t in self.cones[name]), []).append(name)
+        for on, names in by_times.items():
+            for span in self.spans(on):
+                s = self.solver(self.span_term(span))
+                marks = _Marks()
+                self.on_step(f"{span}: gaps and unknowns")
+                add(self.gaps(s, marks, str(span), names, maybe))
+                self.on_step(f"{span}: conflicts")
+                add(self.conflicts(s, marks, str(span), [n for n in names if ("conflict", n) in maybe]))
+                for rid, p in marks.rules.items():
+                    everywhere.rules.setdefault(rid, p)
+                for key, p in marks.values.items():
+                    everywhere.values.setdefault(key, p)
+        extra = list(extra)
+        if extra:
+            for span in self.spans():
+                self.on_step(f"{span}: properties")
+                scope = self.span_term(span)
+                for more in extra:
+                    add(more(self, span, scope))
+        s = whole
+        self.on_step("rules: exceptions")
+        add(self.dead_exceptions(s, z3.BoolVal(True), ANY, everywhere))
         self.on_step("rules: reachability")
         add(self.reachability(s, z3.BoolVal(True), everywhere, ANY))
         self.on_step("rules: values")
         add(self.values(s, everywhere, ANY))
-        self.on_step("rules: exceptions and redundancy")
-        add(self.dead_exceptions(s, z3.BoolVal(True), ANY))
+        self.on_step("rules: redundancy")
         add(self.redundant(s, everywhere, ANY))
-        return sorted(found.values(), key=lambda f: (f.kind, f.subject, f.id))
+        return sorted((self.compacted(f) for f in found.values()), key=lambda f: (f.kind, f.subject, f.id))
 
-    def span_term(self, span: Interval | None) -> z3.BoolRef:
-        if span is None:
-            return z3.BoolVal(True)
-        t = self.rs.inputs[span.on].type
-        v = self.enc.inputs[span.on].value
-        lo, hi = self.enc.const_term(span.lo, t), self.enc.const_term(span.hi, t)
-        return z3.And(less(lo, v, strict=False), less(v, hi, strict=False))
+    def compacted(self, f: Finding) -> Finding:
+        """F with the boxes it holds in written as briefly as they are exact."""
+        held = [self._boxes[label] for label in f.intervals if label in self._boxes]
+        if len(held) != len(f.intervals):
+            return f
+        return dataclasses.replace(f, intervals=tuple(str(b) for b in compact(self.rs, held)))
+
+    def possible(self, s: z3.Solver) -> set[tuple[str, str]]:
+        """(check, output) for each gap, own unknown and conflict some valid person somewhere on the
+        timeline may have; z3 giving up counts as possible (the per-box question then reports it)."""
+        out: set[tuple[str, str]] = set()
+        for o in self.rs.outputs.values():
+            st = self.enc.outputs[o.name].status
+            questions = {"unknown": z3.And(st["unknown"], *self.sound_upstream(o.name))}
+            if o.cardinality == "exactly_one" and o.default is None:
+                questions["gap"] = st["gap"]
+            if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
+                questions["conflict"] = st["conflict"]
+            out |= {(check, o.name) for check, goal in questions.items() if self.ask(s, goal)[0] != z3.unsat}
+        return out
+
+    def sound_upstream(self, name: str) -> list[z3.BoolRef]:
+        """Every output NAME reads has a value: its unknowns are then its own, not inherited."""
+        upstream = [self.enc.outputs[u].status for u in self.upstream[name]]
+        return [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
+
+    def span_term(self, span: Span) -> z3.BoolRef:
+        terms = []
+        for part in span.parts:
+            t = self.rs.inputs[part.on].type
+            v = self.enc.inputs[part.on].value
+            lo, hi = self.enc.const_term(part.lo, t), self.enc.const_term(part.hi, t)
+            terms.append(z3.And(less(lo, v, strict=False), less(v, hi, strict=False)))
+        return z3.And(*terms) if terms else z3.BoolVal(True)
 
     def solver(self, scope: z3.BoolRef) -> z3.Solver:
+        """The solver of a scope, made once: questions are assumption literals, so checks share it
+        (and what z3 learns for one helps the next)."""
+        key = scope.sexpr()
+        if key not in self._solvers:
+            self._solvers[key] = self._new_solver(scope)
+        return self._solvers[key]
+
+    def _new_solver(self, scope: z3.BoolRef) -> z3.Solver:
         s = z3.Solver()
         s.set("timeout", self.settings.timeout_ms)
         if self.settings.rlimit:
@@ -342,12 +398,15 @@ class Checker:
                     out.append(self.finding("unreachable_value", subject, rules, why, label))
         return out
 
-    def gaps(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def gaps(
+        self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str], maybe: set[tuple[str, str]]
+    ) -> list[Finding]:
+        """Gaps and own unknowns of the outputs NAMES (only the checks MAYBE leaves open)."""
         out: list[Finding] = []
-        for o in self.rs.outputs.values():
+        for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
             rules = [r.id for r in self.rs.rules_for(o.name)]
-            if o.cardinality == "exactly_one" and o.default is None:
+            if o.cardinality == "exactly_one" and o.default is None and ("gap", o.name) in maybe:
                 if o.name not in marks.gaps:
                     res, _ = self.ask(s, sym.status["gap"], marks=marks)
                     if res == z3.unknown:
@@ -360,9 +419,9 @@ class Checker:
                     out.append(self.finding("gap", o.name, [], why, label, gap_person))
             # Unknown for its own reason (a missing parameter row, ...), not only because an output
             # it reads has a gap, a conflict or is unknown: those are reported at their source.
-            upstream = [self.enc.outputs[u].status for u in self.upstream[o.name]]
-            sound = [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
-            res, person = self.ask(s, sym.status["unknown"], *sound, person=True)
+            if ("unknown", o.name) not in maybe:
+                continue
+            res, person = self.ask(s, sym.status["unknown"], *self.sound_upstream(o.name), person=True)
             if res == z3.unknown:
                 out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
             elif person is not None:
@@ -373,11 +432,9 @@ class Checker:
                 out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
-    def conflicts(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def conflicts(self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str]) -> list[Finding]:
         out: list[Finding] = []
-        for o in self.rs.outputs.values():
-            if o.cardinality == "set" or len(self.rs.rules_for(o.name)) < 2:
-                continue
+        for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
             blocked: list[z3.BoolRef] = []
             for (name, rules), _ in marks.conflicts.items():
@@ -404,14 +461,15 @@ class Checker:
                 out.append(self.finding("conflict", o.name, list(rules), why, label, person))
         return out
 
-    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str) -> list[Finding]:
+    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
+        """Each exception must overlap its rule; the person showing it also marks what it witnesses."""
         out: list[Finding] = []
         for r in self.active:
             base = self.rule_parts(r, exceptions=False)
             for u in r.unless:
                 if u in self.inactive:
                     continue
-                res, _ = self.ask(s, *base.values(), self.enc.applying(u))
+                res, _ = self.ask(s, *base.values(), self.enc.applying(u), marks=marks)
                 if res == z3.sat:
                     continue
                 subject = f"{r.id} unless {u}"

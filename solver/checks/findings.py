@@ -31,6 +31,9 @@ Kind = Literal[
 ]
 Severity = Literal["error", "warning", "info"]
 
+# Kinds whose id carries the intervals and missing keys they hold for: when one grows, it is new.
+SCOPED: frozenset[Kind] = frozenset({"gap", "undetermined"})
+
 SEVERITY: dict[Kind, Severity] = {
     "unreachable_rule": "error",
     "unreachable_value": "warning",
@@ -82,6 +85,12 @@ class Finding:
     accepted: str = ""  # the reason, when accepted.yaml lists this finding
     known_open: str = ""  # a known defect of the draft (accepted.yaml `status: open`): shown, not gating
     shown: tuple[str, ...] = ()  # the witness fields the finding depends on (what a reader needs)
+    keys: tuple[str, ...] = ()  # missing parameter rows (TABLE(key, ...)) an undetermined output reads
+
+    @property
+    def merge_key(self) -> tuple[str, ...]:
+        """What is the same finding in another interval (merged into one)."""
+        return (self.kind, self.subject, *sorted(self.rules))
 
     @property
     def severity(self) -> Severity:
@@ -89,8 +98,13 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """Stable across runs and witness choices: kind, subject and rules only."""
-        text = "|".join((self.kind, self.subject, *sorted(self.rules)))
+        """Stable across runs and witness choices: kind, subject and rules, and for the kinds that
+        hold over part of the timeline or the tables also where and what they hold for (intervals,
+        missing keys), so accepting a gap in 2024 does not accept one that appears in 2026."""
+        parts = [self.kind, self.subject, *sorted(self.rules)]
+        if self.kind in SCOPED:
+            parts += ["@", *self.intervals, "#", *sorted(self.keys)]
+        text = "|".join(parts)
         return f"{self.kind}:{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def merged(self, other: Finding) -> Finding:
@@ -106,6 +120,7 @@ class Finding:
             "rules": list(self.rules),
             "clauses": list(self.clauses),
             "intervals": list(self.intervals),
+            "keys": list(self.keys),
             "explanation": self.explanation,
             "options": dict(self.options),
         }

@@ -39,7 +39,7 @@ from solver.language.formats import PropertiesFile
 from solver.language.loader import validate
 from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
-from solver.passes.timeline import Interval
+from solver.passes.timeline import Span
 
 
 @dataclass(frozen=True)
@@ -164,20 +164,24 @@ def check_properties(props: list[Property]) -> Any:
     """A check step for Checker.run: person properties per interval, parameter properties once,
     and a person property that cannot depend on the timeline's input once, over all of it."""
     done: set[str] = set()
+    tried: set[str] = set()  # asked over the whole timeline first; only a failure is asked per box
 
-    def step(ch: Checker, span: Interval | None, scope: z3.BoolRef) -> list[Finding]:
+    def step(ch: Checker, span: Span, scope: z3.BoolRef) -> list[Finding]:
         out: list[Finding] = []
-        label = str(span) if span else "always"
+        label = str(span)
         for p in props:
             if p.id in done:
                 continue
             if p.kind == "parameter":
                 done.add(p.id)
                 out += _parameter_property(ch, p)
-            elif span is not None and span.on not in _inputs_read(ch, p):
+            elif not set(span.on) & _inputs_read(ch, p):
                 done.add(p.id)
                 out += _person_property(ch, p, z3.BoolVal(True), "always")
+            elif p.id not in tried and not _person_property(ch, p, z3.BoolVal(True), "always"):
+                done.add(p.id)  # proved over the whole timeline: no box needs asking
             else:
+                tried.add(p.id)
                 out += _person_property(ch, p, scope, label)
         return out
 
@@ -191,10 +195,13 @@ def _inputs_read(ch: Checker, p: Property) -> set[str]:
     return {i for n in names for i in ({n} if n in ch.rs.inputs else ch.cones.get(n, set()))}
 
 
+def _violation(ch: Checker, p: Property) -> z3.BoolRef:
+    """A person meeting `assume` for whom `prove` is not known true: a counterexample."""
+    return z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
+
+
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
-    s = ch.solver(scope)
-    goal = z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
-    res, person = ch.ask(s, goal, person=True)
+    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True)
     if res == z3.unknown:
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:

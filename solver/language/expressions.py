@@ -19,6 +19,7 @@ from solver.ir import (
     ANY_INT,
     BOOL,
     MONTH_END,
+    TIME_OF_DAY,
     Binary,
     BinaryOp,
     BoolT,
@@ -38,6 +39,7 @@ from solver.ir import (
     Type,
     Unary,
     children,
+    parse_time,
     same_kind,
 )
 
@@ -76,6 +78,7 @@ _FRIENDLY = {
     "NAME": "a name",
     "INT": "a number",
     "DATE": "a date (YYYY-MM-DD)",
+    "TIME": "a time of day (HH:MM)",
     "STRING": "a quoted value",
     "CMP": "a comparison (== != < <= > >=)",
     "ADD": "+ or -",
@@ -270,6 +273,11 @@ class _Typer:
                     raise self.fail(
                         node, f"{kids[0]} is not a calendar date", expected="a real date YYYY-MM-DD"
                     ) from None
+            case "time":
+                minutes = parse_time(str(kids[0]))
+                if minutes is None:
+                    raise self.fail(node, f"{kids[0]} is not a time of day", expected="HH:MM from 00:00 to 23:59")
+                return Const(minutes, TIME_OF_DAY, loc)
             case "true" | "false":
                 return Const(kind == "true", BOOL, loc)
             case "string":
@@ -513,7 +521,7 @@ def _kind(t: Type) -> str:
     if isinstance(t, BoolT):
         return "bool"
     if isinstance(t, IntT):
-        return "money" if t.unit else "int"
+        return {"yuan": "money", "minute": "time"}.get(t.unit, "int")
     if isinstance(t, DateT):
         return "date"
     return f"enum {t.name}"

@@ -23,7 +23,7 @@ from solver.language.strict_yaml import Located, excerpt, load
 
 SKIP_DIRS = {"cases", "samples", "reports"}
 SKIP_FILES = {"accepted.yaml", "properties.yaml"}
-BUILTIN_TYPES = ("bool", "int", "money", "date")
+BUILTIN_TYPES = ("bool", "int", "money", "date", "time")
 
 T = TypeVar("T")
 
@@ -240,6 +240,8 @@ class _Builder:
                 return ir.IntT(ir.ANY_INT.lo, ir.ANY_INT.hi, unit)
             lo, hi = self.check_range(rng, int, loc)
             return ir.IntT(cast(int, lo), cast(int, hi), unit)
+        if name == "time":
+            return ir.TIME_OF_DAY
         if name == "date":
             if rng is None:
                 return ir.ANY_DATE
@@ -253,7 +255,7 @@ class _Builder:
         raise RuleError(
             loc,
             f"unknown type '{name}'",
-            expected="bool, int, money, date or an enum from types",
+            expected="bool, int, money, date, time or an enum from types",
             hint=did_you_mean(name, known),
         )
 
@@ -365,6 +367,11 @@ class _Builder:
         )
 
     def check_value(self, value: Any, t: ir.Type, loc: ir.Loc) -> ir.Value:
+        if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(value, str):
+            minutes = ir.parse_time(value)
+            if minutes is None:
+                raise RuleError(loc, f"{value!r} is not a time of day", expected="HH:MM from 00:00 to 23:59")
+            return minutes
         ok = {
             ir.BoolT: lambda: isinstance(value, bool),
             ir.IntT: lambda: isinstance(value, int) and not isinstance(value, bool),

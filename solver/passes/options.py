@@ -75,3 +75,26 @@ def resolve(rs: ir.RuleSet, choices: Mapping[str, str] | None = None) -> ir.Rule
         return None
 
     return dataclasses.replace(map_ruleset(rs, subst), resolved_options=chosen)
+
+
+OPTION_INPUT = "option "  # prefix of the input an option becomes: a space, so no vocabulary name can clash
+
+
+def options_as_inputs(rs: ir.RuleSet) -> ir.RuleSet:
+    """rs with every option read from an input `option NAME` of the option's type: one compiled
+    rule set decides under every option assignment (`with_options` fills them in), instead of one
+    compile per assignment."""
+
+    def subst(e: ir.Expr) -> ir.Expr | None:
+        if isinstance(e, ir.Ref) and e.kind == "option":
+            return ir.Ref(OPTION_INPUT + e.name, "input", e.type, e.loc)
+        return None
+
+    extra = {OPTION_INPUT + n: ir.Input(OPTION_INPUT + n, o.type, loc=o.loc) for n, o in rs.options.items()}
+    return dataclasses.replace(map_ruleset(rs, subst), inputs={**rs.inputs, **extra})
+
+
+def with_options(rs: ir.RuleSet, person: Mapping[str, ir.Value], choices: Mapping[str, str]) -> dict[str, ir.Value]:
+    """A person for `options_as_inputs(rs)`: the person plus the full option assignment (checked)."""
+    chosen = choices_with_defaults(rs, choices)
+    return {**person, **{OPTION_INPUT + n: v for n, v in chosen.items()}}

@@ -5,6 +5,8 @@ starts never look like a conflict."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from solver import ir
@@ -69,8 +71,46 @@ def intervals(rs: ir.RuleSet, on: str) -> list[Interval]:
 
 
 def time_inputs(rs: ir.RuleSet) -> list[str]:
-    """The inputs that carry validity: the rule set's time input and every `valid.on`."""
-    names = {r.valid.on for r in rs.rules if r.valid}
-    if rs.time:
-        names.add(rs.time)
-    return sorted(names)
+    """The inputs that carry validity: the rule set's time input (first) and every `valid.on`."""
+    names = {r.valid.on for r in rs.rules if r.valid} - {rs.time}
+    return ([rs.time] if rs.time else []) + sorted(names)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A box of the timeline: each of its time inputs within one interval (no parts: all of it)."""
+
+    parts: tuple[Interval, ...] = ()
+
+    def __str__(self) -> str:
+        return ", ".join(map(str, self.parts)) or "always"
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    @property
+    def on(self) -> tuple[str, ...]:
+        return tuple(p.on for p in self.parts)
+
+
+def spans(rs: ir.RuleSet, on: Sequence[str]) -> list[Span]:
+    """Every box of the intervals of the inputs ON (their product): nothing changes inside one."""
+    return [Span(tuple(box)) for box in itertools.product(*(intervals(rs, n) for n in on))]
+
+
+def compact(rs: ir.RuleSet, held: Sequence[Span]) -> list[Span]:
+    """The boxes HELD, shorter to read: boxes that hold for every interval of their last time input
+    are written without it (`insurance_year 2024` for all three as_of parts of 2024)."""
+    groups: dict[tuple[Interval, ...], set[Interval]] = {}
+    out: list[Span] = []
+    for b in sorted(set(held)):
+        if b.parts:
+            groups.setdefault(b.parts[:-1], set()).add(b.parts[-1])
+        else:
+            out.append(b)
+    for prefix, lasts in groups.items():
+        if lasts == set(intervals(rs, next(iter(lasts)).on)):
+            out.append(Span(prefix))
+        else:
+            out += [Span((*prefix, last)) for last in sorted(lasts)]
+    return out

@@ -1,0 +1,177 @@
+"""Long questions (check, diff) as background jobs: each runs in a process of its own
+(`python -m solver.web.jobs`), so a cancel ends it at once (even inside a z3 call) and the server's
+own solver lock stays free. The process writes one JSON line per step and one with the result; the
+page and the status endpoint show the last step."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+Status = Literal["running", "done", "failed", "cancelled"]
+# Two cores: one job at a time; another start is refused (429) until it ends or is cancelled.
+MAX_RUNNING = 1
+KEEP = 20  # finished jobs kept for their pages
+
+
+@dataclass
+class Job:
+    id: str
+    kind: Literal["check", "diff"]
+    params: dict[str, Any]
+    status: Status = "running"
+    steps: int = 0
+    step: str = "starting"
+    started: float = field(default_factory=time.time)
+    seconds: float = 0.0
+    result: Any = None
+    error: str = ""
+    process: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "params": self.params,
+            "steps": self.steps,
+            "step": self.step,
+            "seconds": round(self.seconds or time.time() - self.started, 1),
+            "result": self.result,
+            "error": self.error or None,
+        }
+
+
+class Busy(Exception):
+    """Another job is running."""
+
+
+class Jobs:
+    def __init__(self, rules: str) -> None:
+        self.rules = rules
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def start(self, kind: Literal["check", "diff"], params: dict[str, Any]) -> Job:
+        with self._lock:
+            if sum(j.status == "running" for j in self.jobs.values()) >= MAX_RUNNING:
+                raise Busy
+            job = Job(f"{kind}-{next(self._ids)}", kind, params)
+            job.process = subprocess.Popen(
+                [sys.executable, "-m", "solver.web.jobs"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+            )
+            assert job.process.stdin is not None
+            job.process.stdin.write(json.dumps({"kind": kind, "rules": self.rules, "params": params}))
+            job.process.stdin.close()
+            self.jobs[job.id] = job
+            while len(self.jobs) > KEEP:
+                oldest = next(iter(self.jobs.values()))
+                if oldest.status == "running":
+                    break
+                self.jobs.popitem(last=False)
+        threading.Thread(target=self._follow, args=(job, job.process.stdout), daemon=True).start()
+        return job
+
+    def _follow(self, job: Job, lines: IO[str]) -> None:
+        for line in lines:
+            try:  # a line the library printed itself is not ours: pass it by
+                kind, payload = json.loads(line)
+            except ValueError:
+                continue
+            if kind == "step":
+                job.steps += 1
+                job.step = str(payload)[:200]
+                continue
+            if job.status == "running":
+                job.result, job.error = (payload, "") if kind == "done" else (None, str(payload))
+                job.status = "done" if kind == "done" else "failed"
+        job.process.wait()
+        if job.status == "running":  # the process ended without a result
+            job.status, job.error = "failed", f"the job's process ended with exit code {job.process.returncode}"
+        job.seconds = time.time() - job.started
+
+    def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
+
+    def cancel(self, job: Job) -> None:
+        if job.status == "running":
+            job.status = "cancelled"
+            job.process.terminate()
+
+    def shutdown(self) -> None:
+        for job in self.jobs.values():
+            self.cancel(job)
+
+
+def _work() -> None:
+    """In the job's process: the question on stdin; ["step", text] lines, then ["done", result]
+    or ["error", message] on stdout."""
+    from solver.errors import EligError
+
+    def say(kind: str, payload: Any) -> None:
+        print(json.dumps([kind, payload], ensure_ascii=False), flush=True)
+
+    job = json.loads(sys.stdin.read())
+    run = _check if job["kind"] == "check" else _diff
+    try:
+        say("done", run(job["rules"], job["params"], lambda text: say("step", text)))
+    except EligError as e:
+        say("error", str(e))
+
+
+def _check(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> Any:
+    from explain.report import to_json
+    from solver.checks import run_checks
+    from solver.checks.engine import Settings
+    from solver.language.loader import load_ruleset
+
+    step("loading the rule set")
+    rs = load_ruleset(rules)
+    report = run_checks(rs, params.get("options") or {}, Settings(timeout_ms=params["timeout_ms"]), step)
+    data = json.loads(to_json(report))
+    data["exit_code"] = report.exit_code()
+    return data
+
+
+def _diff(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> Any:
+    """The CLI's own diff (two years or two readings of one folder), with its arguments."""
+    from solver.cli import run_diff
+    from solver.diff import render
+    from solver.diff.engine import DiffReport
+
+    step("diff: encoding both versions")
+    args = argparse.Namespace(
+        rules=[rules],
+        year=params.get("year"),
+        vs_year=params.get("vs_year"),
+        option=[f"{k}={v}" for k, v in (params.get("options") or {}).items()],
+        vs_option=[f"{k}={v}" for k, v in (params.get("vs_options") or {}).items()],
+        as_of=None,
+        fix=[],
+        output=list(params.get("outputs") or []),
+        max_regions=params["max_regions"],
+        timeout=params["timeout_ms"],
+        quiet=True,
+        population=None,
+    )
+    rep = run_diff(args)
+    assert isinstance(rep, DiffReport)
+    return json.loads(render.to_json(rep))
+
+
+if __name__ == "__main__":
+    _work()
