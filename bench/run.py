@@ -1,10 +1,11 @@
 """One run of every figure: decide per person, batch per second, check seconds, with ratios.
 
-    python bench/run.py [RULES] [--persons N] [--batch N] [--no-spark]
+    python bench/run.py [RULES] [--persons N] [--batch N,N,...] [--spark N] [--no-spark]
 
 Figures on a shared machine move between runs; each is printed with a ratio against an
 in-process baseline measured in the same run (eval without trace for deciding, the eval loop
-for batches). `elig diff` is not measured here: solver/diff had not landed when this was written."""
+for batches, check for diff). A batch figure is the whole `elig batch` command (start-up, rule
+loading, SQL planning, Parquet in and out) on a sampled population of that size."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from solver.backends import make
 from solver.backends.eval_backend import EvalBackend
 from solver.batch import sample_population
 from solver.checks.engine import Checker
+from solver.diff.engine import Version, diff
 from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
 from solver.testing.strategies import random_persons
@@ -59,7 +61,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("rules", nargs="?", default=str(ROOT / "rules" / "shanghai"))
     ap.add_argument("--persons", type=int, default=500, help="persons for the per-person figures")
-    ap.add_argument("--batch", type=int, default=1_000_000, help="persons in the batch population")
+    ap.add_argument("--batch", default="200000,1000000", help="persons in the batch populations, comma-separated")
+    ap.add_argument("--spark", type=int, default=200_000, help="persons in the Spark batch")
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--work", default="/tmp/elig-bench")
     args = ap.parse_args()
@@ -77,34 +80,29 @@ def main() -> None:
         ("decide clingo", per_person_us(make("clingo", rs).decide, few, 1), "us/person", None),
     ]
     rows = [(n, v, u, v / base) for n, v, u, _ in rows]
-    population = work / f"population-{args.batch}.parquet"
-    if not population.exists():
-        sample_population(rs, args.batch, 1, population)
     loop_rate = 1e6 / base  # the eval loop, persons/s, same persons as above
     rows.append(("batch eval loop", loop_rate, "persons/s", 1.0))
-    seconds, peak = batch_seconds(args.rules, population, work / "out-duckdb.parquet", "duckdb")
-    rows.append(
-        (
-            f"batch DuckDB ({args.batch:,}, peak {peak:.1f} GB)",
-            args.batch / seconds,
-            "persons/s",
-            args.batch / seconds / loop_rate,
-        )
-    )
-    if not args.no_spark:
-        seconds, peak = batch_seconds(args.rules, population, work / "out-spark.parquet", "spark")
-        rows.append(
-            (f"batch Spark ({args.batch:,})", args.batch / seconds, "persons/s", args.batch / seconds / loop_rate)
-        )
+    sizes = [int(n) for n in args.batch.split(",") if n]
+    engines = [(n, "duckdb") for n in sizes] + ([] if args.no_spark else [(args.spark, "spark")])
+    for n, engine in engines:
+        population = work / f"population-{n}.parquet"
+        if not population.exists():
+            sample_population(rs, n, 1, population)
+        seconds, peak = batch_seconds(args.rules, population, work / f"out-{engine}.parquet", engine)
+        name = f"batch {'DuckDB' if engine == 'duckdb' else 'Spark'} ({n:,}, peak {peak:.1f} GB)"
+        rows.append((name, n / seconds, "persons/s", n / seconds / loop_rate))
     t0 = time.perf_counter()
     Checker(rs).run()
-    rows.append(("check (all kinds)", time.perf_counter() - t0, "s", None))
-    rows.append(("diff", float("nan"), "s", None))
+    check_s = time.perf_counter() - t0
+    rows.append(("check (all kinds)", check_s, "s", 1.0))
+    t0 = time.perf_counter()
+    rep = diff(Version(rs, "2023", {"insurance_year": 2023}), Version(rs, "2025", {"insurance_year": 2025}))
+    diff_s = time.perf_counter() - t0
+    rows.append((f"diff 2023 -> 2025 ({len(rep.regions)} regions)", diff_s, "s", diff_s / check_s))
     print(f"rule set {rs.name}: {len(rs.rules)} rules, {len(rs.outputs)} outputs, {len(rs.inputs)} inputs")
     print(f"{'what':<44}{'measured':>16}  {'unit':<10}{'ratio':>10}")
     for name, value, unit, ratio in rows:
-        shown = "not measured (solver/diff not on main)" if value != value else f"{value:,.1f}"
-        print(f"{name:<44}{shown:>16}  {unit:<10}{'' if ratio is None else f'{ratio:,.2f}x':>10}")
+        print(f"{name:<44}{value:>16,.1f}  {unit:<10}{'' if ratio is None else f'{ratio:,.2f}x':>10}")
 
 
 if __name__ == "__main__":

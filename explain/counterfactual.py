@@ -30,8 +30,8 @@ from explain.symbolic import Slice, Symbolic
 from solver import dates, ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import DateSym
 from solver.errors import EligError, InputError
+from solver.semantics.terms import DateSym
 
 
 class ExplanationMismatch(EligError):

@@ -1,16 +1,98 @@
-"""Rendering a decision: every output with its value, the rules that produced it and their clauses."""
+"""Rendering a decision. The readable form shows what applies to the person, grouped by programme,
+each answer with its clauses; answers that do not concern the person are counted, not listed;
+unknown answers are listed by name with the fields most often missing among them (a count); an answer
+that another reading of an option changes shows each reading's value. `full_text` is the old
+one-line-per-output listing (`decide --all`); JSON keeps everything."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult
 
+Lang = Literal["zh", "en"]
+ASK_AT_MOST = 3  # fields named as the most often missing among unknown answers (a count, not a ranking)
+
+PROGRAMMES = {
+    "resident": {"zh": "城乡居民医保", "en": "resident scheme"},
+    "college": {"zh": "大学生医保", "en": "university students"},
+    "employee": {"zh": "职工医保", "en": "employee scheme"},
+}
+WORDS = {
+    "true": {"zh": "是", "en": "yes"},
+    "false": {"zh": "否", "en": "no"},
+    "yuan": {"zh": "元", "en": " yuan"},
+    "empty": {"zh": "（无）", "en": "(none)"},
+    "unknown": {"zh": "未知", "en": "unknown"},
+    "conflict": {"zh": "冲突", "en": "CONFLICT"},
+    "gap": {"zh": "空缺（无规则给出答案）", "en": "GAP (no rule gives a value)"},
+    "options": {"zh": "所选解读", "en": "readings chosen"},
+    "unknowns": {"zh": "尚不能确定", "en": "not yet decided"},
+    "missing": {"zh": "缺少", "en": "missing"},
+    "ask": {
+        "zh": "最常缺少的信息（括号内为缺少该项的答案数）",
+        "en": "facts most often missing (count of the answers that lack each)",
+    },
+    "answers": {"zh": "项", "en": "answers"},
+    "not_concerned": {
+        "zh": "另有 {n} 项与此人无关（无值或仅为默认值），--all 列出全部",
+        "en": "{n} more answers do not concern this person (no value, or only a default); --all lists them",
+    },
+    "untouched": {
+        "zh": "{n} 项尚不能确定，未给出此制度所需的信息",
+        "en": "{n} answers not decided; the facts this programme needs are not given",
+    },
+    "needs_more": {
+        "zh": "在 {option}={value} 下，另有 {n} 项答案需要更多信息才能确定",
+        "en": "under {option}={value}, {n} more answers would need facts not given",
+    },
+    "depends": {"zh": "随解读而变", "en": "depends on the reading"},
+    "readings_title": {"zh": "改变上述答案的解读", "en": "readings that change the answers above"},
+    "all_hold": {
+        "zh": "其余答案在 {n} 个解读选项的每种其他解读下（每次改变一个选项）都不变",
+        "en": "every other answer stays the same under each other reading of the {n} options (one changed at a time)",
+    },
+    "default": {"zh": "默认", "en": "default"},
+    "chosen": {"zh": "当前", "en": "in force"},
+}
+
+
+def w(key: str, lang: Lang) -> str:
+    return WORDS[key][lang]
+
 
 def show(v: Any) -> str:
+    """A value as plain text (JSON, the full listing): dates ISO, booleans lower case."""
     return v.isoformat() if isinstance(v, dt.date) else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def show_typed(rs: ir.RuleSet, t: ir.Type, v: Any, lang: Lang) -> str:
+    """A value for a reader: enum labels, 是/否, yuan, HH:MM."""
+    if isinstance(v, bool):
+        return w("true" if v else "false", lang)
+    if isinstance(t, ir.EnumT) and isinstance(v, str):
+        lab = rs.value_labels.get(t.name, {}).get(v)
+        text = (lab.zh if lang == "zh" else lab.en) if lab is not None else ""
+        return text or v
+    if isinstance(t, ir.IntT) and isinstance(v, int):
+        if t.unit == "minute":
+            return ir.time_text(v)
+        if t.unit == "yuan":
+            return f"{v}{w('yuan', lang)}"
+    return show(v)
+
+
+def json_value(t: ir.Type, v: Any) -> Any:
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(v, int) and not isinstance(v, bool):
+        return ir.time_text(v)
+    return v
 
 
 def clauses_of(rs: ir.RuleSet, rule_ids: tuple[str, ...]) -> list[str]:
@@ -33,7 +115,8 @@ def result_text(r: OutputResult) -> str:
     return {"gap": "GAP (no rule gives a value)", "none": "none"}[r.status]
 
 
-def decision_text(rs: ir.RuleSet, title: str, d: Decision) -> str:
+def full_text(rs: ir.RuleSet, title: str, d: Decision) -> str:
+    """Every output on one line with its rules and clauses (`decide --all`)."""
     lines = [f"== {title}"]
     if d.options:
         lines.append("   options: " + ", ".join(f"{k}={v}" for k, v in sorted(d.options.items())))
@@ -50,20 +133,191 @@ def decision_text(rs: ir.RuleSet, title: str, d: Decision) -> str:
     return "\n".join(lines)
 
 
-def decision_json(rs: ir.RuleSet, case_id: str, d: Decision) -> dict[str, Any]:
-    return {
+# ---------------------------------------------------------------- readings of the options
+
+
+@dataclass(frozen=True)
+class Reading:
+    option: str
+    value: str
+    result: OutputResult
+
+
+def _same(a: OutputResult, b: OutputResult) -> bool:
+    return (a.status, a.values) == (b.status, b.values)
+
+
+def readings(
+    rs: ir.RuleSet, d: Decision, decide_with: Callable[[Mapping[str, str]], Decision]
+) -> dict[str, list[Reading]]:
+    """For each output, the other readings (one option changed at a time from those in force)
+    that give it another answer. `decide_with(options)` decides the same person under `options`."""
+    chosen = {name: d.options.get(name, opt.default) for name, opt in rs.options.items()}
+    out: dict[str, list[Reading]] = {}
+    for name, opt in rs.options.items():
+        for value in opt.type.values:
+            if value == chosen[name]:
+                continue
+            other = decide_with({**d.options, name: value})
+            for o, r in other.results.items():
+                if not _same(r, d.results[o]):
+                    out.setdefault(o, []).append(Reading(name, value, r))
+    return out
+
+
+# ---------------------------------------------------------------- the readable form
+
+
+def programme_of(out: ir.Output) -> str:
+    parts = out.loc.file.replace("\\", "/").split("/")
+    return next((p for p in parts if p in PROGRAMMES), "")
+
+
+def concerns(r: OutputResult, out: ir.Output) -> bool:
+    """An answer worth showing: a rule gave it (not only a default), or it is a conflict or a gap."""
+    if r.status in ("conflict", "gap"):
+        return True
+    return r.status == "ok" and bool(r.rules) and bool(r.values)
+
+
+def _label(rs: ir.RuleSet, name: str, lang: Lang) -> str:
+    labels = rs.outputs[name].labels if name in rs.outputs else rs.inputs[name].labels
+    return (labels.zh if lang == "zh" else labels.en) or name
+
+
+def _answer(rs: ir.RuleSet, name: str, r: OutputResult, lang: Lang) -> str:
+    t = rs.outputs[name].type
+    vals = [show_typed(rs, t, v, lang) for v in r.values]
+    if r.status == "conflict":
+        return f"{w('conflict', lang)} " + " / ".join(vals)
+    if r.status == "gap":
+        return w("gap", lang)
+    if r.status == "unknown":
+        return w("unknown", lang)
+    if r.status == "none":
+        return w("empty", lang)
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(vals) if vals else w("empty", lang)
+
+
+def decision_text(
+    rs: ir.RuleSet,
+    title: str,
+    d: Decision,
+    *,
+    lang: Lang = "zh",
+    other_readings: Mapping[str, list[Reading]] | None = None,
+) -> str:
+    compared = other_readings is not None
+    # A reading under which an answer needs more facts is counted per reading, not listed per answer.
+    needs_more: Counter[tuple[str, str]] = Counter()
+    decided: dict[str, list[Reading]] = {}
+    for name, rds in (other_readings or {}).items():
+        for rd in rds:
+            if rd.result.status == "unknown":
+                needs_more[(rd.option, rd.value)] += 1
+            else:
+                decided.setdefault(name, []).append(rd)
+    other_readings = decided
+    lines = [f"== {title}"]
+    changed = {k: v for k, v in sorted(d.options.items()) if rs.options[k].default != v}
+    if changed:
+        lines.append(f"   {w('options', lang)}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+    hidden = 0
+    missing: Counter[str] = Counter()
+    used_options: dict[str, None] = {}
+    for prog, names in _by_programme(rs).items():
+        shown: list[str] = []
+        unknown: list[str] = []
+        for name in names:
+            r = d.results[name]
+            if r.status == "unknown" and r.reasons and not r.missing:
+                # unknown for a stated reason (e.g. no published figure): say which
+                shown.append(f"   {_label(rs, name, lang)}: {w('unknown', lang)} ({'; '.join(r.reasons)})")
+                continue
+            if r.status == "unknown":
+                unknown.append(name)
+                continue
+            if not concerns(r, rs.outputs[name]) and name not in other_readings:
+                hidden += 1
+                continue
+            line = f"   {_label(rs, name, lang)}: {_answer(rs, name, r, lang)}"
+            if r.rules:
+                line += f"  [{', '.join(clauses_of(rs, r.rules))}]"
+            shown.append(line)
+            for rd in other_readings.get(name, []):
+                used_options[rd.option] = None
+                other = _answer(rs, name, rd.result, lang)
+                shown.append(f"      {w('depends', lang)}: {rd.option}={rd.value} -> {other}")
+        if not shown and not unknown:
+            continue
+        heading = PROGRAMMES[prog][lang] if prog else "-"
+        if not shown:  # nothing of this programme concerns the person: one line
+            lines.append(f" {heading}: " + w("untouched", lang).format(n=len(unknown)))
+            continue
+        for name in unknown:
+            missing.update(d.results[name].missing)
+        lines.append(f" {heading}")
+        lines.extend(shown)
+        if unknown:
+            sep = "、" if lang == "zh" else ", "
+            listed = sep.join(_label(rs, n, lang) for n in unknown)
+            lines.append(f"   {w('unknowns', lang)} ({len(unknown)}): {listed}")
+    if missing:
+        ask = ", ".join(
+            f"{_label(rs, f, lang)} ({n} {w('answers', lang)})" for f, n in missing.most_common(ASK_AT_MOST)
+        )
+        lines.append(f" {w('ask', lang)}: {ask}")
+    if hidden:
+        lines.append(" " + w("not_concerned", lang).format(n=hidden))
+    for option, _value in needs_more:
+        used_options[option] = None
+    if used_options:
+        lines.append(f" {w('readings_title', lang)}:")
+        for name in used_options:
+            opt = rs.options[name]
+            chosen = d.options.get(name, opt.default)
+            tag = w("chosen", lang) + (", " + w("default", lang) if chosen == opt.default else "")
+            lines.append(f"   {name} ({tag}: {chosen}) [{', '.join(opt.cites)}]: {' '.join(opt.note.split())}")
+            for (o, value), n in needs_more.items():
+                if o == name:
+                    lines.append("      " + w("needs_more", lang).format(option=o, value=value, n=n))
+    if compared and rs.options:
+        lines.append(" " + w("all_hold", lang).format(n=len(rs.options)))
+    return "\n".join(lines)
+
+
+def _by_programme(rs: ir.RuleSet) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {p: [] for p in PROGRAMMES}
+    groups[""] = []
+    for name, out in rs.outputs.items():
+        groups[programme_of(out)].append(name)
+    return {p: ns for p, ns in groups.items() if ns}
+
+
+def decision_json(
+    rs: ir.RuleSet, case_id: str, d: Decision, other_readings: Mapping[str, list[Reading]] | None = None
+) -> dict[str, Any]:
+    def res(name: str, r: OutputResult) -> dict[str, Any]:
+        t = rs.outputs[name].type
+        return {
+            "status": r.status,
+            "values": [json_value(t, v) for v in r.values],
+            "rules": list(r.rules),
+            "clauses": clauses_of(rs, r.rules),
+            "missing": list(r.missing),
+            "reasons": list(r.reasons),
+        }
+
+    out: dict[str, Any] = {
         "id": case_id,
         "backend": d.backend,
         "options": dict(d.options),
-        "outputs": {
-            name: {
-                "status": r.status,
-                "values": [show(v) if isinstance(v, dt.date) else v for v in r.values],
-                "rules": list(r.rules),
-                "clauses": clauses_of(rs, r.rules),
-                "missing": list(r.missing),
-                "reasons": list(r.reasons),
-            }
-            for name, r in d.results.items()
-        },
+        "outputs": {name: res(name, r) for name, r in d.results.items()},
     }
+    if other_readings is not None:
+        out["readings"] = {
+            name: [{"option": rd.option, "value": rd.value, **res(name, rd.result)} for rd in rds]
+            for name, rds in other_readings.items()
+        }
+    return out

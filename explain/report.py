@@ -32,16 +32,16 @@ def _summary(report: CheckReport) -> str:
 
 
 def to_text(report: CheckReport) -> str:
-    lines = [
-        f"elig check {report.ruleset}: {_summary(report)}",
-        f"intervals: {', '.join(report.intervals)}",
-        f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}",
-    ]
+    lines = [f"elig check {report.ruleset}: {_summary(report)}"]
+    if report.intervals:
+        lines.append(f"intervals: {', '.join(report.intervals)}")
+    lines.append(f"options: {', '.join(f'{k}={v}' for k, v in sorted(report.options.items())) or '(none)'}")
     for f in report.findings:
         tag = "accepted" if f.accepted else f"known open, {f.severity}" if f.known_open else f.severity
         lines.append("")
         lines.append(f"[{tag}] {f.id}  {TITLES[f.kind]}: {f.subject}")
-        lines.append(f"  in: {', '.join(f.intervals)}")
+        if f.intervals:  # gate findings (check --against) compare two versions, not intervals
+            lines.append(f"  in: {', '.join(f.intervals)}")
         if f.rules:
             lines.append(f"  rules: {', '.join(f.rules)}")
         if f.clauses:
@@ -58,6 +58,11 @@ def to_text(report: CheckReport) -> str:
         lines += [f"  {rule}: {test}" for rule, test in sorted(report.switched_off.items())]
     for a in report.stale_accepted:
         lines.append(f"\n[stale] accepted.yaml lists {a}, which no longer occurs: remove it")
+    if report.unconfirmed:
+        lines.append(
+            f"\n[not confirmed] {len(report.unconfirmed)} accepted finding(s) were not reached: some questions"
+            " timed out (undecided above), so whether they still occur is unknown; keep them"
+        )
     return "\n".join(lines)
 
 
@@ -102,6 +107,8 @@ def to_markdown(report: CheckReport) -> str:
         lines += [f"- `{rule}`: `{test}` is false" for rule, test in sorted(report.switched_off.items())]
     for a in report.stale_accepted:
         lines += ["", f"Stale acceptance: `{a}` no longer occurs."]
+    if report.unconfirmed:
+        lines += ["", f"{len(report.unconfirmed)} acceptance(s) not reached: some questions timed out."]
     return "\n".join(lines) + "\n"
 
 
@@ -113,6 +120,7 @@ def to_json(report: CheckReport) -> str:
         "findings": [f.to_json() for f in report.findings],
         "new": len(report.new),
         "stale_accepted": list(report.stale_accepted),
+        "unconfirmed_accepted": list(report.unconfirmed),
         "switched_off": dict(report.switched_off),
         "seconds": round(report.seconds, 3),
     }

@@ -14,7 +14,9 @@ import z3
 
 from solver import dates, ir
 from solver.backends.base import OutputResult, Person
-from solver.backends.z3_backend import DateSym, Encoding, Sym, equal, evaluate, month_length
+from solver.passes.deps import deps
+from solver.semantics.symbolic import Encoding
+from solver.semantics.terms import DateSym, Sym, equal, evaluate, month_length
 
 if TYPE_CHECKING:
     from explain.derivation import Lit, MinimalFailure, Skeleton
@@ -63,7 +65,6 @@ class Symbolic:
         self.rs = rs
         self.enc = GuardedEncoding(rs, prefix=prefix)
         self._slices: dict[tuple[tuple[str, ...], tuple[str, ...]], Slice] = {}
-        self._constraint_inputs: dict[str, set[str]] = {}
 
     def hard(self, sl: Slice | None = None) -> list[z3.BoolRef]:
         """Domains, input constraints and rule definitions (of a slice, or of everything)."""
@@ -146,25 +147,7 @@ class Symbolic:
 
     def constraint_inputs(self, cid: str) -> set[str]:
         """The inputs an input constraint reads (through definitions)."""
-        if cid not in self._constraint_inputs:
-            expr = next(c.expr for c in self.rs.constraints if c.id == cid)
-            self._constraint_inputs[cid] = self._inputs_of(expr)
-        return self._constraint_inputs[cid]
-
-    def _inputs_of(self, e: ir.Expr) -> set[str]:
-        out: set[str] = set()
-        todo = list(ir.refs(e))
-        seen: set[str] = set()
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            if n in self.rs.inputs:
-                out.add(n)
-            elif n in self.rs.definitions:
-                todo.extend(ir.refs(self.rs.definitions[n].expr))
-        return out
+        return set(deps(self.rs).constraints[cid])
 
     def field_is(self, name: str, value: ir.Value) -> z3.BoolRef:
         enc = self.enc

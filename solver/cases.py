@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from solver import ir
-from solver.errors import EligError, RuleError, RuleErrors
+from solver.errors import EligError, RuleError, RuleErrors, shorten
 from solver.language import model as m
 from solver.language.loader import validate
 from solver.language.strict_yaml import Located, load
@@ -59,9 +59,12 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
     """Cases from files and folders (folders: every *.yaml / *.json inside, sorted)."""
     out: list[tuple[Path, Case]] = []
     for p in paths:
-        if not p.exists():
-            raise EligError(f"{p}: no such file or folder")
-        files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
+        try:
+            if not p.exists() and not p.is_symlink():  # a broken link: the reader says how
+                raise EligError(f"{shorten(str(p))}: no such file or folder")
+            files = sorted([*p.rglob("*.yaml"), *p.rglob("*.json")]) if p.is_dir() else [p]
+        except OSError as e:  # a name too long, no permission
+            raise EligError(f"{shorten(str(p))}: cannot read: {e.strerror or e}") from None
         found = [(f, c) for f in files for c in load_cases(f)]
         if not found:
             raise EligError(f"{p}: no persons or cases in it (an empty folder, or an empty list)")

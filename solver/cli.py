@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from solver.errors import EligError, InputError
+from solver.errors import EligError, InputError, shorten
 
 
-def _not_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
+def _not_negative(kind: type[int] | type[float], zero: str = "") -> Callable[[str], float]:
     """An argparse type: a number that is 0 or more (a negative limit is refused, not taken)."""
 
     def parse(text: str) -> float:
@@ -21,10 +22,58 @@ def _not_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a number") from None
         if value < 0:
-            raise argparse.ArgumentTypeError(f"{value} is negative (0 means no limit)")
+            raise argparse.ArgumentTypeError(f"{value} is negative" + (f" (0 means {zero})" if zero else ""))
         return value
 
     return parse
+
+
+def _output_path(text: str, flag: str, *, folder: bool = False) -> Path:
+    """An output path checked before any work starts: it can be written (a missing parent
+    folder is created later), it is a file or a folder as `flag` needs, its names fit."""
+    path, shown = Path(text), shorten(text)
+    try:
+        if any(len(os.fsencode(part)) > 255 for part in path.parts):
+            raise InputError(flag, f"{shown}: a name in this path is longer than 255 bytes")
+        if path.is_dir() != folder and path.exists():
+            wanted = "a folder" if folder else "a file"
+            raise InputError(flag, f"{shown} is a {'file' if folder else 'folder'}", allowed=wanted)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise InputError(flag, f"{shown} cannot be written (no permission)")
+        parent = path if folder else path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise InputError(flag, f"{shorten(str(parent))} is a file, so {shown} cannot be created under it")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(flag, f"{shorten(str(parent))} cannot be written (no permission)")
+    except OSError as e:
+        raise InputError(flag, f"{shown}: {e.strerror or e}") from None
+    return path
+
+
+def _write(text_path: str, text: str, flag: str) -> None:
+    """A report written to a path checked by _output_path (missing parent folders are created)."""
+    try:
+        Path(text_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(text_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as e:  # the disk is full, the file vanished
+        raise InputError(flag, f"{shorten(text_path)}: {e.strerror or e}") from None
+
+
+def _input_file(text: str, flag: str) -> Path:
+    """An input file that must exist before any work starts."""
+    path = Path(text)
+    try:
+        ok = path.is_file() and os.access(path, os.R_OK)
+    except OSError as e:
+        raise InputError(flag, f"{shorten(text)}: {e.strerror or e}") from None
+    if not ok:
+        raise InputError(flag, f"{shorten(text)}: no such readable file")
+    return path
+
+
+_ms, _seconds, _count = _not_negative(int, "no limit"), _not_negative(float, "no limit"), _not_negative(int)
 
 
 def _options(pairs: Sequence[str]) -> dict[str, str]:
@@ -38,39 +87,43 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from explain.decision import decision_json, decision_text
-    from solver.backends import make
+    from explain.decision import decision_json, decision_text, full_text, readings
+    from solver.backends.base import Decision, Person
     from solver.cases import collect
+    from solver.compiled import AnyOptions
     from solver.language.loader import load_ruleset
-    from solver.passes.options import resolve
     from solver.person import parse_person
 
     rs = load_ruleset(args.rules)
     cli_options = _options(args.option)
-    backends: dict[tuple[tuple[str, str], ...], object] = {}
+    decider = AnyOptions(rs, args.backend)  # one compile shared by every person and reading
+
     results = []
     failed = 0
     for path, case in collect([Path(p) for p in args.person]):
         try:
             opts = {**case.options, **cli_options}
-            key = tuple(sorted(opts.items()))
-            if key not in backends:
-                backends[key] = make(args.backend, resolve(rs, opts))
-            backend = backends[key]
             person_data = dict(case.person)
             if args.as_of is not None:
                 person_data["as_of"] = args.as_of
             person = parse_person(rs, person_data)
-            decision = backend.decide(person)  # type: ignore[attr-defined]
+            decision = decider.decide(person, opts)
         except InputError as e:
             failed += 1
             print(f"{path}: {case.id}: {e}", file=sys.stderr)
             results.append({"id": case.id, "error": str(e)})
             continue
+
+        def decide_with(o: Mapping[str, str], person: Person = person) -> Decision:
+            return decider.decide(person, o)
+
+        other = None if args.no_readings else readings(rs, decision, decide_with)
         if args.format == "json":
-            results.append(decision_json(rs, case.id, decision))
+            results.append(decision_json(rs, case.id, decision, other))
+        elif args.all:
+            print(full_text(rs, f"{case.id} ({path})", decision))
         else:
-            print(decision_text(rs, f"{case.id} ({path})", decision))
+            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other))
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return 2 if failed else 0
@@ -181,6 +234,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from solver.checks.engine import Settings
     from solver.language.loader import load_ruleset
 
+    if args.output:
+        _output_path(args.output, "--output")
     if args.against:
         return _check_against(args)
     rs = load_ruleset(args.rules)
@@ -202,8 +257,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = run_checks(rs, _options(args.option), settings)
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.output, text, "--output")
         print(f"{args.output}: {len(result.new)} new finding(s), {len(result.findings)} in all", file=sys.stderr)
     else:
         print(text)
@@ -221,8 +275,7 @@ def _check_against(args: argparse.Namespace) -> int:
     result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.output, text, "--output")
     else:
         print(text)
     return result.exit_code()
@@ -289,6 +342,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
 
+    _output_path(args.out, "--out", folder=True)
     rs = load_ruleset(args.rules)
     resolved = resolve(rs, _options(args.option))
     fs = generate(
@@ -299,7 +353,10 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
         keep_all=args.set == "all",
     )
     print(fs.report(args.list))
-    path = write(fs, resolved, Path(args.out), args.format, args.set)
+    try:
+        path = write(fs, resolved, Path(args.out), args.format, args.set)
+    except OSError as e:  # checked before the work, but a disk can still fill up
+        raise InputError("--out", f"{shorten(args.out)}: {e.strerror or e}") from None
     shown = fs.cover if args.set == "cover" else fs.candidates
     print(f"wrote {len(shown)} fixtures to {path}")
     return 1 if fs.unconfirmed else 0
@@ -357,7 +414,7 @@ def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
 
 
 def run_diff(args: argparse.Namespace) -> object:
-    from solver.diff.engine import Version, combinations, count_population, diff, read_population
+    from solver.diff.engine import Version, combinations, count_population, diff
 
     old, new = _diff_versions(args)
     assert isinstance(old, Version) and isinstance(new, Version)
@@ -375,7 +432,7 @@ def run_diff(args: argparse.Namespace) -> object:
     else:
         rep = diff(old, new, **kwargs)
     if args.population:
-        return count_population(rep, old, new, read_population(args.population, old.rs))
+        return count_population(rep, old, new, args.population)
     return combinations(rep, old, new)
 
 
@@ -383,6 +440,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from solver.diff import render
     from solver.diff.engine import DiffReport
 
+    if args.out:
+        _output_path(args.out, "--out")
+    if args.population:
+        _input_file(args.population, "--population")
     rep = run_diff(args)
     assert isinstance(rep, DiffReport)
     if args.format == "md":
@@ -390,8 +451,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         text = {"text": render.to_text, "json": render.to_json}[args.format](rep)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(args.out, text, "--out")
         proof = "complete" if rep.complete else "INCOMPLETE"
         print(f"{args.out}: {len(rep.regions)} region(s), {proof}", file=sys.stderr)
     else:
@@ -420,8 +480,14 @@ def _diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vs-option", action="append", default=[], metavar="NAME=VALUE", help="the new side's reading")
     p.add_argument("--as-of", type=dt.date.fromisoformat, help="fix the as_of input on both sides")
     p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE", help="fix an input on both sides")
-    p.add_argument("--max-regions", type=int, default=40, help="regions per output before the answer is truncated")
-    p.add_argument("--timeout", type=int, default=20_000, metavar="MS", help="per solver question; past it: unknown")
+    p.add_argument("--max-regions", type=_count, default=40, help="regions per output before the answer is truncated")
+    p.add_argument(
+        "--timeout",
+        type=_ms,
+        default=20_000,
+        metavar="MS",
+        help="per solver question; past it: unknown",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -436,6 +502,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
 
+    _input_file(args.input, "--input")
+    _output_path(args.output, "--output")
+    if args.errors:
+        _output_path(args.errors, "--errors")
     rs = resolve(load_ruleset(args.rules), _options(args.option))
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()] if args.outputs else None
     console = Console(stderr=True)
@@ -462,6 +532,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
+            rules=args.rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -482,6 +553,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from solver.language.strict_yaml import load as load_yaml
     from solver.passes.options import resolve
 
+    _output_path(args.output, "--output")
     rs = resolve(load_ruleset(args.rules), {})
     marginals = None
     if args.marginals:
@@ -521,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("--backend", choices=("eval", "z3", "clingo"), default="eval")
+    d.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the text output")
+    d.add_argument("--all", action="store_true", help="list every output, one per line (the full listing)")
+    d.add_argument(
+        "--no-readings", action="store_true", help="do not decide again under the other readings of the options"
+    )
     d.set_defaults(func=cmd_decide)
 
     e = sub.add_parser(
@@ -544,9 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--consult", action="store_true", help="missing fields: which outputs are determined, what to ask next"
     )
-    e.add_argument(
-        "--timeout", type=_not_negative(int), default=20000, metavar="MS", help="solver time limit per query (0: none)"
-    )
+    e.add_argument("--timeout", type=_ms, default=20000, metavar="MS", help="solver time limit per query (0: none)")
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument(
         "--format", choices=("text", "rich", "md", "json", "html"), default="text", help="text: rich on a terminal"
@@ -559,7 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("rules", help="rule-set folder")
     c.add_argument("--cases", action="append", default=[], help="case files or folders (default: RULES/cases)")
     c.add_argument("--obligations", action="store_true", help="also rules, MC/DC halves and boundaries")
-    c.add_argument("--list", type=int, default=40, help="how many untested obligations to list")
+    c.add_argument("--list", type=_count, default=40, help="how many untested obligations to list")
     c.add_argument("--checklist", help="a clauses.yaml checklist whose ids must all be covered (e.g. ../shared/law)")
     c.set_defaults(func=cmd_coverage)
 
@@ -570,7 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--output", help="write the report to this file")
     k.add_argument(
         "--timeout",
-        type=_not_negative(int),
+        type=_ms,
         default=20_000,
         metavar="MS",
         help="per solver question; past it: undecided",
@@ -589,11 +664,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("yaml", "pytest", "csv"), default="yaml")
     f.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     f.add_argument("--set", choices=("cover", "all"), default="cover", help="the covering set or every person found")
-    f.add_argument(
-        "--timeout", type=_not_negative(int), default=2000, metavar="MS", help="z3 time per query (default 2000)"
-    )
-    f.add_argument("--cover-seconds", type=_not_negative(float), default=20.0, help="clingo time for the minimum cover")
-    f.add_argument("--list", type=int, default=40, help="how many infeasible obligations to list")
+    f.add_argument("--timeout", type=_ms, default=2000, metavar="MS", help="z3 time per query (default 2000)")
+    f.add_argument("--cover-seconds", type=_seconds, default=20.0, help="clingo time for the minimum cover")
+    f.add_argument("--list", type=_count, default=40, help="how many infeasible obligations to list")
     f.set_defaults(func=cmd_fixtures)
 
     df = sub.add_parser("diff", help="who is affected by a change of the rules: regions, witnesses, completeness")
@@ -617,15 +690,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
+    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("sample", help="a synthetic population that meets the input constraints")
     m.add_argument("rules", help="rule-set folder")
-    m.add_argument("-n", type=int, required=True, help="how many persons")
+    m.add_argument("-n", type=_count, required=True, help="how many persons")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--output", required=True, help="persons.parquet or persons.csv")
-    m.add_argument("--pool", type=int, default=200, help="valid persons drawn by z3 repair, then recombined")
+    m.add_argument("--pool", type=_count, default=200, help="valid persons drawn by z3 repair, then recombined")
     m.add_argument("--marginals", help="YAML: FIELD: {VALUE: WEIGHT} to draw those fields from")
     m.add_argument("--quiet", action="store_true")
     m.set_defaults(func=cmd_sample)

@@ -1,7 +1,9 @@
 """Calendar functions of the rule language: the reference definitions every backend follows.
 
 All are total on calendar dates; a backend that encodes dates as (year, month, day) triples can
-translate each one with integer arithmetic and division by constants only.
+translate each one with integer arithmetic and division by constants only. The calendar is the
+years 1901..2099, where every fourth year is leap and a solver's day number is exact: a function
+whose result would leave it raises OffCalendar (the backends make that value unknown).
 """
 
 from __future__ import annotations
@@ -10,6 +12,16 @@ import calendar
 import datetime as dt
 
 CUMULATIVE_DAYS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)  # before month m (non-leap)
+FIRST_YEAR, LAST_YEAR = 1901, 2099
+FIRST, LAST = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
+
+
+class OffCalendar(ValueError):
+    """A date function's result lies outside FIRST..LAST."""
+
+
+def _off(call: str, y: int) -> OffCalendar:
+    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}")
 
 
 def is_leap(y: int) -> bool:
@@ -22,6 +34,8 @@ def month_length(y: int, m: int) -> int:
 
 def make_date(y: int, m: int, d: int) -> dt.date:
     """date(y, m, d): month clamped to 1..12, day clamped to 1..month length."""
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise _off(f"date({y}, {m}, {d})", y)
     m = min(max(m, 1), 12)
     return dt.date(y, m, min(max(d, 1), month_length(y, m)))
 
@@ -41,7 +55,10 @@ def month_index(d: dt.date) -> int:
 
 
 def first_of_next_month(d: dt.date) -> dt.date:
-    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    y = d.year + d.month // 12
+    if y > LAST_YEAR:
+        raise _off(f"first_of_next_month({d})", y)
+    return dt.date(y, d.month % 12 + 1, 1)
 
 
 def add_months(d: dt.date, n: int, rule: str) -> dt.date:
@@ -50,10 +67,14 @@ def add_months(d: dt.date, n: int, rule: str) -> dt.date:
     'roll' gives the first day of the month after (31 Jan + 1 = 1 Mar)."""
     total = 12 * d.year + d.month - 1 + n
     y, m = total // 12, total % 12 + 1
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise _off(f"add_months({d}, {n}, '{rule}')", y)
     last = month_length(y, m)
     if d.day <= last:
         return dt.date(y, m, d.day)
-    return dt.date(y, m, last) if rule == "clamp" else first_of_next_month(dt.date(y, m, 1))
+    if rule == "clamp":
+        return dt.date(y, m, last)
+    return dt.date(y, m + 1, 1)  # December has 31 days: a day runs past only before it
 
 
 def days_between(a: dt.date, b: dt.date) -> int:

@@ -7,6 +7,18 @@ from collections.abc import Iterable, Sequence
 
 from solver.ir import Loc
 
+EXCERPT = 80  # characters of a bad value quoted back in an error
+
+
+def shorten(text: str, limit: int = EXCERPT) -> str:
+    """text cut to `limit` characters with an ellipsis (errors never echo a huge value)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """repr(value), cut to `limit` characters."""
+    return shorten(repr(value), limit)
+
 
 class EligError(Exception):
     """Base of every error elig raises on purpose."""

@@ -34,9 +34,11 @@ import z3
 from solver import dates, ir
 from solver.backends.base import OutputResult
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import TRUE, DateSym, Encoding, Sym, evaluate, k_and, k_or, month_length
-from solver.obligations import Meter, Obligation, atoms, boundary_of, definition_cone, obligations, static_truth
+from solver.obligations import Meter, Obligation, atoms, boundary_of, obligations, static_truth
+from solver.passes.deps import deps
 from solver.printer import to_text
+from solver.semantics.symbolic import Encoding
+from solver.semantics.terms import TRUE, DateSym, Sym, evaluate, k_and, k_or, month_length
 
 Status = Literal["feasible", "infeasible", "unknown"]
 PairMode = Literal["unique_cause", "masking", "none", "unknown"]
@@ -246,7 +248,6 @@ class _Search:
         self.rs, self.timeout_ms = rs, timeout_ms
         self.a, self.b = Encoding(rs, prefix="a!"), Encoding(rs, prefix="b!")
         self.encodings = {"a": self.a, "b": self.b}
-        self._cones: dict[str, frozenset[str]] = {}
         self.domains: dict[Key, _Part] = {}
         self.constraints: dict[Key, _Part] = {}
         self.constraint_inputs: dict[Key, set[Key]] = {}
@@ -283,41 +284,10 @@ class _Search:
         return []
 
     def input_cone(self, names: Iterable[str]) -> set[str]:
-        """The inputs that names can depend on: through definitions, and through outputs to
-        every rule that gives them (condition, validity, exceptions and value) and defaults.
-        A superset of the variables of their z3 terms, computed on the IR (walking z3 terms
-        from Python is far slower than any query)."""
-        out: set[str] = set()
-        for n in names:
-            out |= self._cone(n)
-        return out
-
-    def _cone(self, name: str) -> frozenset[str]:
-        if name in self._cones:
-            return self._cones[name]
-        rs = self.rs
-        self._cones[name] = frozenset()  # cycles cannot occur (the loader rejects them)
-        if name in rs.inputs:
-            found: set[str] = {name}
-        elif name in rs.definitions:
-            found = self.input_cone(ir.refs(rs.definitions[name].expr))
-        elif name in rs.outputs:
-            o = rs.outputs[name]
-            found = self.input_cone(ir.refs(o.default)) if o.default is not None else set()
-            seen: set[str] = set()
-            todo = list(rs.rules_for(name))
-            while todo:
-                r = todo.pop()
-                if r.id in seen:
-                    continue
-                seen.add(r.id)
-                names = ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}
-                found |= self.input_cone(names) | ({r.valid.on} if r.valid else set())
-                todo += [rs.rule(u) for u in r.unless]
-        else:
-            found = set()
-        self._cones[name] = frozenset(found)
-        return self._cones[name]
+        """The inputs that names can depend on (solver/passes/deps.py): a superset of the
+        variables of their z3 terms, computed on the IR (walking z3 terms from Python is far
+        slower than any query)."""
+        return deps(self.rs).cone(names)
 
     def background(self, cone: set[Key]) -> tuple[set[Key], list[_Part]]:
         """The cone closed under the input constraints that touch it, and its background parts."""
@@ -824,7 +794,7 @@ class _Generator:
 
     def _readers(self, definition: str) -> list[str]:
         """A few rules whose condition reads the definition (directly or through definitions)."""
-        return [r.id for r in self.rs.rules if definition in definition_cone(self.rs, ir.refs(r.when))][:3]
+        return [r.id for r in self.rs.rules if definition in deps(self.rs).definitions_read(ir.refs(r.when))][:3]
 
     def run(self) -> None:
         for r in self.rs.rules:

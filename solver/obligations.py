@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from solver import dates, ir
+from solver.passes.deps import deps
 from solver.printer import to_text
 
 Kind = Literal["rule", "mcdc", "boundary"]
@@ -157,13 +158,7 @@ def read_definitions(rs: ir.RuleSet) -> list[str]:
 
 def definition_cone(rs: ir.RuleSet, names: Iterable[str]) -> list[str]:
     """The definitions read by names, directly or through other definitions, in rule-set order."""
-    todo, seen = list(names), set()
-    while todo:
-        n = todo.pop()
-        if n in seen or n not in rs.definitions:
-            continue
-        seen.add(n)
-        todo += ir.refs(rs.definitions[n].expr)
+    seen = deps(rs).definitions_read(names)
     return [n for n in rs.order if n in seen]
 
 

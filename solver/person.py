@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from solver import ir
-from solver.errors import InputError, did_you_mean
-from solver.language.strict_yaml import excerpt
+from solver.errors import InputError, did_you_mean, excerpt, shorten
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -44,7 +43,7 @@ def parse_value(name: str, t: ir.Type, raw: Any) -> ir.Value:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise bad(f"{excerpt(raw)} is not a whole number")
         if not t.lo <= raw <= t.hi:
-            raise bad(f"{raw} is outside the domain")
+            raise bad(f"{shorten(str(raw))} is outside the domain")
         return raw
     if isinstance(t, ir.DateT):
         if isinstance(raw, str):
@@ -57,7 +56,7 @@ def parse_value(name: str, t: ir.Type, raw: Any) -> ir.Value:
         if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
             raise bad(f"{excerpt(raw)} is not a date")
         if not t.lo <= raw <= t.hi:
-            raise bad(f"{raw} is outside the domain")
+            raise bad(f"{shorten(str(raw))} is outside the domain")
         return raw
     if not isinstance(raw, str) or raw not in t.values:
         hint = did_you_mean(str(raw)[:200], t.values)

@@ -97,7 +97,7 @@ def test_spark_agrees_with_eval(tmp_path: Path) -> None:
     src = tmp_path / "persons.parquet"
     con.execute(f"COPY (SELECT * EXCLUDE (_i) FROM persons ORDER BY _i) TO '{src}' (FORMAT parquet)")
     out = tmp_path / "out.parquet"
-    report = run_batch(rs, src, out, engine="spark", con=connect())
+    report = run_batch(rs, src, out, engine="spark", con=connect(), rules=True)
     assert report.results == n and report.error_rows == 0
     res = connect().execute(
         f"SELECT r.*, p.* EXCLUDE (file_row_number) FROM read_parquet('{out}') r "

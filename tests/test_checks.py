@@ -170,3 +170,76 @@ def test_a_changed_shanghai_value_fails_the_gate_through_its_cases(tmp_path: Pat
     # The share itself, and payments computed from it, differ from the hand-worked answers.
     assert any("expected 70, got ok [71]" in f.explanation for f in failed)
     assert report.exit_code() == 1
+
+
+def _planted(tmp_path: Path, old: str, new: str) -> Path:
+    rules = tmp_path / "mini"
+    shutil.copytree(MINI, rules)
+    text = (rules / "vocabulary.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (rules / "vocabulary.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return rules
+
+
+def test_an_enum_value_no_rule_names_is_unhandled_with_a_witness(tmp_path: Path) -> None:
+    base = {f.id for f in run_checks(load_ruleset(MINI)).findings}
+    rules = _planted(
+        tmp_path, "hukou: {values: [local, other, none]}", "hukou: {values: [local, other, none, visitor]}"
+    )
+    report = run_checks(load_ruleset(rules))
+    f = next(f for f in report.new if f.kind == "unhandled_value")
+    assert f.subject == "hukou=visitor" and f.id not in base
+    assert f.witness is not None and f.witness["hukou"] == "visitor"
+    assert EvalBackend(resolve(load_ruleset(rules))).satisfies_constraints(dict(f.witness))
+    assert "group" in f.explanation  # the output its holders fall through
+    assert report.exit_code() == 1
+
+
+def test_a_rule_switched_off_by_an_option_test_is_a_finding(tmp_path: Path) -> None:
+    assert not [f for f in run_checks(load_ruleset(MINI)).findings if f.kind == "switched_off"]
+    rules = _planted(
+        tmp_path,
+        "when: \"age >= 60 and hukou in ['local', 'other']\"",
+        "when: \"age >= 60 and hukou in ['local', 'other'] and gap_rule == 'extra'\"",
+    )
+    report = run_checks(load_ruleset(rules))
+    f = next(f for f in report.new if f.kind == "switched_off")
+    assert f.subject == "g.elder" and f.severity == "info" and "'every' == 'extra'" in f.explanation
+    assert report.exit_code() == 1
+    # The other reading switches it on: no finding.
+    assert not [f for f in run_checks(load_ruleset(rules), {"gap_rule": "extra"}).findings if f.kind == "switched_off"]
+
+
+def test_a_finding_that_grows_into_another_interval_is_a_new_finding(tmp_path: Path) -> None:
+    # share is unknown for level l3 (no row) wherever covered.yes applies: paid 2023..2026. Reviewed
+    # there, it must not stay accepted once the rule is stretched into 2027.
+    base = run_checks(load_ruleset(MINI))
+    old = next(f for f in base.findings if f.kind == "undetermined" and f.subject == "share")
+    assert all("paid 2023-01-01..2026-12-31" in i for i in old.intervals)
+    rules = _planted(
+        tmp_path, "valid: {on: paid, from: 2023-01-01, to: 2026-12-31}", "valid: {on: paid, from: 2023-01-01}"
+    )
+    (rules / "accepted.yaml").write_text(f'- {{id: "{old.id}", reason: reviewed for 2023-2026}}\n', encoding="utf-8")
+    report = run_checks(load_ruleset(rules))
+    grown = next(f for f in report.findings if f.kind == "undetermined" and f.subject == "share")
+    assert grown.id != old.id and not grown.accepted and grown in report.new
+    assert report.stale_accepted == (old.id,)
+    assert report.exit_code() == 1
+
+
+def test_shanghai_check_passes_the_gate() -> None:
+    report = run_checks(load_ruleset(SHANGHAI))
+    assert report.new == () and report.exit_code() == 0
+    assert len(report.known_open) == 2  # the 2026 draft's own defects stay visible
+
+
+def test_a_missing_table_row_a_rule_reads_is_table_incomplete() -> None:
+    # mini's fee_table has no row for (2023, student); only persons that reach it are witnesses.
+    from solver.checks.engine import Settings
+
+    report = run_checks(load_ruleset(MINI), settings=Settings(table_rows=True), cases=False)
+    missing = {f.subject: f for f in report.findings if f.kind == "table_incomplete"}
+    f = missing["fee_table(2023, student)"]
+    assert f.witness is not None and f.witness["year"] == 2023
+    decided = EvalBackend(resolve(load_ruleset(MINI))).decide(dict(f.witness))
+    assert "no parameter fee_table for (2023, student)" in decided["fee"].reasons

@@ -93,29 +93,87 @@ def test_shanghai_year_diff_names_the_contribution_change() -> None:
     assert same.equivalent
 
 
-def test_mutants_are_found_naming_the_mutated_rule() -> None:
-    """Every mutant whose diff against the original is not empty names a rule it changed (or the
-    output it gives); an empty complete diff is an equivalent mutant. Bounded in the default run
-    (ELIG_DIFF_MUTANTS=all for every mutant)."""
+@cache
+def _shanghai_persons(n: int = 800, seed: int = 5) -> list[dict[str, object]]:
+    """Complete valid persons of the Shanghai set (z3-repaired pool recombined in DuckDB)."""
+    import tempfile
+
+    from solver.backends.sql_backend import connect
+    from solver.batch import sample_population
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "p.parquet"
+        con = connect()
+        sample_population(resolve(load_ruleset(ROOT / "rules" / "shanghai")), n, seed, path, con=con)
+        cur = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _mutated(rs: ir.RuleSet, m: object) -> tuple[set[str], set[str]]:
+    """(rules the mutant changed or whose value reads a changed parameter, outputs they give)."""
+    mrs: ir.RuleSet = m.rs  # type: ignore[attr-defined]
+    original = {r.id: r for r in rs.rules}
+    changed = {r.id for r in mrs.rules if original.get(r.id) != r} | (set(original) - {r.id for r in mrs.rules})
+    params = {p for p in rs.params if mrs.params.get(p) != rs.params[p]}
+    changed |= {r.id for r in rs.rules if any(ir.params_used(e) & params for _, e in r.then)}
+    rules = {**original, **{r.id: r for r in mrs.rules}}
+    return changed, {o for rid in changed for o in rules[rid].outputs()}
+
+
+def _decider(status: str, rules: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """What places a result in a region: its status and applying rules (an unknown names none)."""
+    return status, () if status == "unknown" else rules
+
+
+def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
+    """Each planted mutant of the mutation suite, diffed against the unmutated set over every
+    output. Independently of diff, eval decides a sample population under both: every person whose
+    result differs must lie in a region of the diff (so no mutant eval tells apart is missed), each
+    region's witness is confirmed by eval, and a non-empty diff names the mutated rule or an output
+    it gives. A mutant with an empty, complete diff is equivalent (proved per output); eval must not
+    tell it apart either. Default: a seeded sample of mutants; ELIG_DIFF_MUTANTS=all runs them all."""
+    import random
+
+    from solver.backends.eval_backend import EvalBackend
+
     rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
-    generated = list(mutants(rs, per_operator=1 if os.environ.get("ELIG_DIFF_MUTANTS") != "all" else 4))
-    assert generated
-    found = 0
+    generated = list(mutants(rs))
+    if os.environ.get("ELIG_DIFF_MUTANTS") != "all":
+        generated = random.Random(int(os.environ.get("ELIG_DIFF_SEED", "15"))).sample(generated, 3)
+    persons = _shanghai_persons()
+    base = EvalBackend(rs)
+    before = [base.decide(p) for p in persons]
+    found, equivalent = [], []
     for m in generated:
-        changed = {r.id for r in m.rs.rules} ^ {r.id for r in rs.rules}
-        changed |= {r.id for r in m.rs.rules if r.id in {q.id for q in rs.rules} and r != rs.rule(r.id)}
-        touched = {o for r in m.rs.rules if r.id in changed for o in r.outputs()}
-        touched |= {o for r in rs.rules if r.id in changed for o in r.outputs()}
-        params = {p for p in rs.params if m.rs.params.get(p) != rs.params[p]}
-        readers = {r.id for r in rs.rules if any(ir.params_used(e) & params for _, e in r.then)}
-        changed |= readers | {n.split("=")[0] for n in m.names}
-        touched |= {o for r in rs.rules if r.id in readers for o in r.outputs()}
-        rep = diff(Version(rs, "original"), Version(m.rs, m.id), outputs=sorted(touched), timeout_ms=20_000)
+        changed, touched = _mutated(rs, m)
+        rep = diff(Version(rs, "original"), Version(m.rs, m.id), timeout_ms=20_000)
         assert rep.complete, m.id
+        assert all(r.confirmed for r in rep.regions), m.id
+        keys = {
+            (r.output, *_decider(r.old.status, r.old.rules), *_decider(r.new.status, r.new.rules)) for r in rep.regions
+        }
+        mutant_eval = EvalBackend(m.rs)
+        told_apart = 0
+        for p, old in zip(persons, before, strict=True):
+            new = mutant_eval.decide(p)
+            for name in rs.outputs:
+                a, b = old[name], new[name]
+                if (a.status, a.values) == (b.status, b.values):
+                    continue
+                told_apart += 1
+                if rs.outputs[name].cardinality != "set" or a.status != b.status:  # set members: per-member regions
+                    assert (name, *_decider(a.status, a.rules), *_decider(b.status, b.rules)) in keys, (m.id, name, p)
+                else:
+                    assert any(r.output == name for r in rep.regions), (m.id, name)
         if rep.regions:
-            found += 1
             named = {x for r in rep.regions for x in (*r.old.rules, *r.new.rules, r.output)}
             assert named & (changed | touched), m.id
+            found.append(m.id)
+        else:
+            assert rep.equivalent and told_apart == 0, m.id
+            equivalent.append(m.id)
+    print(f"\ndiff found {len(found)} of {len(generated)} mutants; equivalent: {', '.join(equivalent) or 'none'}")
     assert found
 
 
@@ -179,3 +237,83 @@ def test_changes_yaml_is_strict() -> None:
 
     with pytest.raises(EligError, match="unknown key 'rulez'"):
         load_changes(DATA / "changes" / "bad.yaml")
+
+
+def _eval_counts(rep: DiffReport, old: Version, new: Version, path: Path) -> dict[tuple[object, ...], int]:
+    """The oracle: each person of the file decided by eval under both versions, counted by the
+    deciders of its result on each side wherever the results differ."""
+    import duckdb
+
+    from solver.backends.eval_backend import EvalBackend
+
+    con = duckdb.connect()
+    cur = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
+    cols = [d[0] for d in cur.description]
+    eo, en = EvalBackend(old.rs), EvalBackend(new.rs)
+    counts: dict[tuple[object, ...], int] = {}
+    for values in cur.fetchall():
+        p = {c: v for c, v in zip(cols, values, strict=True) if v is not None}
+        a_all, b_all = eo.decide({**p, **old.pinned}), en.decide({**p, **new.pinned})
+        for od in rep.outputs:
+            a, b = a_all[od.output], b_all[od.output]
+            keys = []
+            if old.rs.outputs[od.output].cardinality == "set" and a.status == b.status == "ok":
+                for m in set(a.values) ^ set(b.values):  # per member, the rules giving it
+                    ra, rb = ([r for r in x.rules if _gives(v.rs, r, od.output) == m] for x, v in ((a, old), (b, new)))
+                    keys.append((od.output, str(m), "ok", tuple(ra), "ok", tuple(rb)))
+            elif (a.status, a.values) != (b.status, b.values):
+                keys.append((od.output, "", *_decider(a.status, a.rules), *_decider(b.status, b.rules)))
+            for k in keys:
+                counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _gives(rs: ir.RuleSet, rule: str, output: str) -> object:
+    value = dict(rs.rule(rule).then)[output]
+    assert isinstance(value, ir.Const)
+    return value.value
+
+
+def test_population_counts_through_sql_match_eval(tmp_path: Path) -> None:
+    """`diff --population` counts in SQL (DuckDB); eval on the same persons gives the same count
+    per region, and every differing person lies in a region."""
+    from solver.backends.sql_backend import connect
+    from solver.batch import sample_population
+    from solver.diff.engine import count_population
+
+    rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
+    old, new = Version(rs, "2023", {"insurance_year": 2023}), Version(rs, "2025", {"insurance_year": 2025})
+    outputs = ["standard_individual_contribution", "mutual_aid_circle", "contribution_bracket", "individual_payment"]
+    rep = diff(old, new, outputs=outputs)
+    path = tmp_path / "persons.parquet"
+    sample_population(rs, 1500, 3, path, con=connect())
+    counted = count_population(rep, old, new, str(path))
+    assert counted.population_size == 1500
+    got = {(r.output, r.member, *_decider(r.old.status, r.old.rules), *_decider(r.new.status, r.new.rules)): r.count
+           for r in counted.regions}
+    want = _eval_counts(rep, old, new, path)
+    assert sum(want.values()) > 0
+    assert set(want) <= set(got), set(want) - set(got)
+    assert got == {k: want.get(k, 0) for k in got}
+
+
+def test_population_with_a_bad_row_is_an_error(tmp_path: Path) -> None:
+    from solver.diff.engine import count_population
+    from solver.errors import InputError
+
+    path = tmp_path / "bad.csv"
+    path.write_text("age,student\n16,false\n200,maybe\n", encoding="utf-8")
+    rep = _diff("base", "boundary")
+    with pytest.raises(InputError, match="row 2"):
+        count_population(rep, Version(_rs("base"), "base"), Version(_rs("boundary"), "boundary"), str(path))
+
+
+def test_gate_text_report_has_no_empty_lines_of_intervals(capsys: pytest.CaptureFixture[str]) -> None:
+    """Gate findings compare two versions: the text report names no timeline intervals for them."""
+    from solver.cli import main
+
+    old, new = str(DATA / "base"), str(DATA / "boundary")
+    main(["check", new, "--against", old, "--changes", str(DATA / "changes" / "one.yaml")])
+    text = capsys.readouterr().out
+    assert "unintended_change" in text and "rules: fee.table" in text
+    assert not [line for line in text.splitlines() if line.strip() in ("in:", "intervals:")]

@@ -555,3 +555,49 @@ def test_step_json_round_trip() -> None:
         "quote": "q",
         "children": [{"kind": "condition", "title": "c", "unknown": True}],
     }
+
+
+# ---------------------------------------------------------------- readable `decide` of the shipped samples
+
+SAMPLES = ROOT / "rules" / "shanghai" / "samples"
+
+
+@cache
+def _decide_samples(lang: str) -> dict[str, str]:
+    """`elig decide rules/shanghai samples/ --lang LANG`, in process, split into one text per sample."""
+    import contextlib
+    import io
+
+    from solver.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["decide", str(ROOT / "rules" / "shanghai"), str(SAMPLES), "--lang", lang]) == 0
+    text = buf.getvalue().replace(str(ROOT) + "/", "")
+    blocks = ["== " + b for b in text.split("\n== ") if b]
+    blocks[0] = blocks[0].removeprefix("== ")
+    return {b.split()[1]: b.rstrip("\n") + "\n" for b in blocks}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("sample", sorted(p.stem for p in SAMPLES.glob("*.yaml")))
+def test_decide_golden(sample: str, lang: str) -> None:
+    out = _decide_samples(lang)[sample]
+    path = GOLDEN.parent / "decide" / f"{sample}_{lang}.txt"
+    if UPDATE or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(out, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist and was written; review it and run again")
+    assert out == path.read_text(encoding="utf-8"), f"{path.name} differs; ELIG_UPDATE_GOLDEN=1 rewrites it"
+
+
+def test_decide_shows_other_readings_and_collapses_what_does_not_concern() -> None:
+    out = _decide_samples("en")["spouse_other_province_2026"]
+    # the variable waiting period is 1 month by default and 0 under the other reading (002 问答5)
+    assert "variable waiting period in months: 1  [002:Q5]" in out
+    assert "depends on the reading: variable_waiting_reading=beyond_first -> 0" in out
+    assert "university students: 4 answers not decided" in out
+    assert "more answers do not concern this person" in out
+    # an amount without a published figure names the missing table and key
+    assert "unknown (no parameter resident_individual_contribution for (2026, age_19_59))" in out

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from solver.errors import EligError, RuleError, RuleErrors
-from solver.language.strict_yaml import MAX_DIGITS, excerpt, load
+from solver.errors import EligError, RuleError, RuleErrors, excerpt
+from solver.language.strict_yaml import MAX_DIGITS, load
 
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
@@ -26,6 +26,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "python_object.yaml": (b"a: !!python/object:os.system {}\n", "not allowed"),
     "unknown_tag.yaml": (b"a: !foo x\n", "not allowed"),
     "nul.yaml": (b"a: b\x00\n", "NUL"),
+    "control.yaml": (b"a: b\x08c\n", "control character U+0008"),
     "deep.yaml": (b"[" * 5000 + b"]" * 5000, "nesting deeper"),
     "deep_block.yaml": ("".join(" " * i + "a:\n" for i in range(500)).encode(), "nesting deeper"),
     "huge.yaml": (b"a: " + b"x" * (9 * 1024 * 1024), "too large"),
@@ -348,3 +349,146 @@ def test_empty_person_inputs_are_errors(tmp_path: Path) -> None:
     for cmd in ("decide", "explain"):
         for target in ("empty", "none.yaml"):
             assert main([cmd, str(MINI), str(tmp_path / target)]) == 2
+
+
+# ------------------------------------------------------------------ dates off the calendar
+
+OFF_CALENDAR = {  # expression -> changes to a mini person that take it off the calendar
+    "date(if year == 2023 then 1 else year, 1, 1)": {"year": 2023},
+    "first_of_next_month(add_months(paid, gap_years * 144, month_end))": {
+        "gap_years": 6,
+        "paid": dt.date(2027, 12, 31),
+    },
+    "add_months(paid, gap_years * 1000000000, month_end)": {"gap_years": 6},
+    "add_months(paid, 0 - gap_years * 360, month_end)": {"gap_years": 6},
+    "add_months(date(2099, 10, 31), gap_years - 3, 'roll')": {"gap_years": 6},  # 2100-01-31
+}
+
+
+@pytest.mark.parametrize("expr", sorted(OFF_CALENDAR))
+def test_dates_off_the_calendar_are_unknown_everywhere(tmp_path: Path, expr: str) -> None:
+    from explain.derivation import explain
+    from solver.backends import BACKENDS, make
+    from solver.backends.eval_backend import EvalBackend
+    from solver.backends.sql_backend import SqlBackend
+    from solver.cases import collect
+    from solver.language.loader import load_ruleset
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    root = _with_definition(tmp_path, f"{expr} == {expr}")
+    rs = resolve(load_ruleset(root), {})
+    base = parse_person(rs, collect([root / "cases"])[0][1].person)
+    off = {**base, **OFF_CALENDAR[expr], "backpaid": 0}
+    on = {**base, "year": 2025, "gap_years": 0, "backpaid": 0, "paid": dt.date(2025, 3, 31)}
+    backends = [*(make(n, rs) for n in BACKENDS), SqlBackend(rs)]
+    for person, status in ((off, "unknown"), (on, "ok")):
+        results = [b.decide(person).results["probed"] for b in backends]
+        assert [r.status for r in results] == [status] * len(results), (person, results)
+        if status == "unknown":  # z3 reads statuses only; the others say why
+            said = [" ".join(r.reasons) for b, r in zip(backends, results, strict=True) if b.name != "z3"]
+            assert all("date out of range" in s for s in said), said
+    eval_reason = backends[0].decide(off).results["probed"].reasons
+    assert str(root / "vocabulary.yaml") in eval_reason[0] and len(eval_reason[0]) < 400  # names where
+    decision, trace = EvalBackend(rs).decide_traced(off)
+    assert explain(rs, decision, trace, ["probed"])  # explanations evaluate it too, without raising
+
+
+def test_the_date_functions_raise_only_their_own_error() -> None:
+    from solver import dates
+    from solver.semantics.values import BUILTINS, Unknown
+
+    for fn, args in [
+        (dates.first_of_next_month, (dt.date(2099, 12, 31),)),
+        (dates.add_months, (dt.date(2025, 1, 31), 10**12, "clamp")),
+        (dates.add_months, (dt.date(2099, 10, 31), 3, "roll")),
+        (dates.make_date, (-(10**20), 1, 1)),
+    ]:
+        with pytest.raises(dates.OffCalendar, match="outside the calendar"):
+            fn(*args)  # type: ignore[operator]
+    assert dates.add_months(dt.date(2099, 11, 30), 1, "roll") == dt.date(2099, 12, 30)
+    assert dates.add_months(dt.date(2099, 10, 31), 1, "roll") == dt.date(2099, 12, 1)
+    assert isinstance(BUILTINS["date"](0, 1, 1), Unknown)
+    assert BUILTINS["first_of_next_month"](dt.date(2099, 11, 5)) == dt.date(2099, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("date(year - 2025, 1, 1)", "never gives a date: its year lies in -2..2"),
+        ("add_months(paid, 100000 + gap_years, month_end)", "never gives a date"),
+        ("paid < 2100-01-01", "off the calendar"),
+        ("paid > 1900-12-31", "off the calendar"),
+    ],
+)
+def test_dates_that_can_never_be_are_refused(tmp_path: Path, expr: str, words: str) -> None:
+    from solver.language.loader import load_ruleset
+
+    with pytest.raises((RuleError, RuleErrors), match=words) as e:
+        load_ruleset(_with_definition(tmp_path, expr if "<" in expr or ">" in expr else f"{expr} == {expr}"))
+    assert str(tmp_path) in str(e.value)
+
+
+def test_a_timeout_never_makes_acceptances_stale(tmp_path: Path) -> None:
+    import shutil
+
+    from solver.checks import run_checks
+    from solver.checks.engine import Settings
+    from solver.language.loader import load_ruleset
+
+    root = tmp_path / "rules"
+    shutil.copytree(MINI, root)
+    (root / "accepted.yaml").write_text('- {id: "gap:0123456789", reason: "a reviewed finding"}\n', encoding="utf-8")
+    rs = load_ruleset(root)
+    decided = run_checks(rs, settings=Settings(timeout_ms=20_000), cases=False)
+    assert decided.stale_accepted == ("gap:0123456789",) and not decided.unconfirmed
+    starved = run_checks(rs, settings=Settings(rlimit=1), cases=False)  # z3 gives up on every question
+    assert any(f.kind == "undecided" for f in starved.findings)
+    assert starved.stale_accepted == () and starved.unconfirmed == ("gap:0123456789",)
+    assert starved.exit_code() == 1  # undecided is never ok
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["check", "RULES", "--output", "T/folder"], "is a folder"),
+        (["check", "RULES", "--output", "T/file/report.md"], "is a file, so"),
+        (["check", "RULES", "--output", "T/" + "a" * 300], "longer than 255 bytes"),
+        (["fixtures", "RULES", "--out", "T/file"], "is a file"),
+        (["fixtures", "RULES", "--out", "T/file/sub"], "is a file, so"),
+        (["diff", "RULES", "RULES", "--out", "T/folder"], "is a folder"),
+        (["diff", "RULES", "RULES", "--population", "T/missing.csv"], "no such readable file"),
+        (["batch", "RULES", "--input", "T/missing.csv", "--output", "T/o.parquet"], "no such readable file"),
+        (["batch", "RULES", "--input", "T/file", "--output", "T/folder"], "is a folder"),
+        (["sample", "RULES", "-n", "3", "--output", "T/folder"], "is a folder"),
+        (["decide", "RULES", "T/" + "x" * 300 + ".yaml"], "File name too long"),
+        (["decide", "RULES", "T/loop.yaml"], "loop of symbolic links"),
+        (["decide", "RULES", "T/dangling.yaml"], "symbolic link to nothing"),
+        (["decide", "RULES", "T/folder"], "no persons or cases"),
+        (["decide", "T/missing", "T/file"], "not a rule-set folder"),
+        (["decide", "T/" + "r" * 300, "T/file"], "cannot read this folder"),
+        (["check", "RULES", "--output", "/dev/full", "--timeout", "50"], "No space left on device"),
+        (["coverage", "RULES", "--checklist", "T/missing.yaml"], "no such file"),
+        (["coverage", "RULES", "--checklist", "T/folder"], "folder, not a file"),
+        (["coverage", "RULES", "--checklist", "T/bad.yaml"], "not valid YAML"),
+        (["coverage", "RULES", "--checklist", "T/other.yaml"], "needs a list `clauses`"),
+        (["decide", "RULES", "T/huge_value.yaml"], "is not a whole number"),
+    ],
+)
+def test_cli_paths_and_values_are_checked_first(
+    tmp_path: Path, argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from solver.cli import main
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("a: [\n", encoding="utf-8")
+    (tmp_path / "other.yaml").write_text("x: 1\n", encoding="utf-8")
+    (tmp_path / "huge_value.yaml").write_text("year: " + "x" * 1_000_000 + "\n", encoding="utf-8")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nothing")
+    real = [a.replace("RULES", str(MINI)).replace("T/", f"{tmp_path}/") for a in argv]
+    assert main(real) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert len(err) < 1000  # a long value or path is quoted as a short excerpt

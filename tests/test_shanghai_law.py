@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from solver.backends.base import OutputResult
 from solver.cases import collect
 from solver.coverage import cases_of, coverage
 from solver.language.loader import load_ruleset
@@ -69,3 +70,45 @@ def test_worked_cases_say_how_they_were_worked() -> None:
     for path, case in collect([SHANGHAI / "cases"]):
         assert case.worked.strip(), f"{path}: {case.id} has no worked reasoning"
         assert case.expect, f"{path}: {case.id} expects nothing"
+
+
+# ---------------------------------------------------------------- deadlines with an hour (002 问答2, 002/004 共济缴费)
+
+
+def _decide_2025_payment(**extra: object) -> OutputResult:
+    from solver.backends import make
+    from solver.passes.options import resolve
+    from solver.person import parse_person
+
+    rs = load_ruleset(SHANGHAI)
+    person = {
+        "insurance_year": 2025,
+        "birth_date": "1980-05-10",
+        "paid_for_year": True,
+        "insured_previous_year": True,
+        "gap_years": 0,
+        "consecutive_gap_years": 0,
+        "backpaid_years": 0,
+        "switched_scheme_for_status_change": False,
+        **extra,
+    }
+    return make("eval", resolve(rs)).decide(parse_person(rs, person))["enrolment_in_central_period"]
+
+
+def test_closing_day_without_a_time_is_unknown_and_names_the_time() -> None:
+    r = _decide_2025_payment(payment_date="2024-12-25")
+    assert r.status == "unknown" and r.missing == ("payment_time",)
+    assert _decide_2025_payment(payment_date="2024-12-25", payment_time="17:29").value is True
+    assert _decide_2025_payment(payment_date="2024-12-25", payment_time="17:31").value is False
+    assert _decide_2025_payment(payment_date="2024-12-24").value is True
+
+
+def test_a_time_of_day_is_hh_mm_and_a_bad_one_names_the_field() -> None:
+    from solver import ir
+    from solver.errors import InputError
+    from solver.person import parse_value
+
+    assert parse_value("payment_time", ir.TIME_OF_DAY, "17:30") == 17 * 60 + 30
+    for bad in ("24:00", "17:60", "5pm", True):
+        with pytest.raises(InputError, match="payment_time"):
+            parse_value("payment_time", ir.TIME_OF_DAY, bad)

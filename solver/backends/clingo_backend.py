@@ -30,8 +30,11 @@ import clingo.ast
 import clingo.backend
 from clorm import ConstantStr, Predicate, Raw, unify
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
+from solver.errors import shorten
+from solver.passes.calendar import CalendarBounds
+from solver.printer import to_text
 
 # ---------------------------------------------------------------- the typed boundary
 
@@ -246,6 +249,10 @@ class _Translator:
     out_mu: dict[str, bool] = field(default_factory=dict)
     out_fails: dict[str, bool] = field(default_factory=dict)
     fresh: list[int] = field(default_factory=lambda: [0])
+    calendar: CalendarBounds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar = CalendarBounds(self.rs)
 
     # -- reading handles
 
@@ -369,7 +376,8 @@ class _Translator:
             case ir.Ite(cond=cond, then=then, other=other):
                 return self.ite(self.expr(cond), self.expr(then), self.expr(other))
             case ir.Call(fn=fn, args=args):
-                return self.call(fn, [self.expr(a) for a in args], args[0].type if args else ir.BOOL)
+                h = self.call(fn, [self.expr(a) for a in args], args[0].type if args else ir.BOOL)
+                return self.on_calendar(h, e) if self.calendar.may_leave(e) else h
             case ir.Lookup(param=p, keys=keys):
                 return self.lookup(p, [self.expr(k) for k in keys])
         raise TypeError(f"cannot translate {e!r}")  # pragma: no cover
@@ -575,6 +583,17 @@ class _Translator:
                 self.inherit(n, a)
                 return n
         raise TypeError(f"unknown builtin {fn}")  # pragma: no cover
+
+    def on_calendar(self, h: _H, call: ir.Call) -> _H:
+        """The date h when its year is on the calendar, else unknown (as solver.dates raises)."""
+        n = self.new(True, "on the calendar")
+        where = _q(f"{shorten(to_text(call))} at {call.loc}")
+        got = self.val(h, _dpat("Y", "M", "D", "N"))
+        self.emit(f"v{n.node}(K,d(Y,M,D,N))", *got, f"Y>={dates.FIRST_YEAR}", f"Y<={dates.LAST_YEAR}")
+        self.emit(f"unk{n.node}(K,offcal({where},Y))", *got, f"Y<{dates.FIRST_YEAR}")
+        self.emit(f"unk{n.node}(K,offcal({where},Y))", *got, f"Y>{dates.LAST_YEAR}")
+        self.inherit(n, [h])
+        return n
 
     def lookup(self, param: str, keys: list[_H]) -> _H:
         """A parameter row; known keys without a row make it unknown with a reason."""
@@ -866,6 +885,9 @@ class ClingoBackend:
             p = self.rs.params[args[0].string]
             key = [_decode(s, t) for s, t in zip(args[1].arguments, p.key_types, strict=True)]
             return f"no parameter {p.name} for ({', '.join(str(x) for x in key)})"
+        if cause.name == "offcal":
+            where, year = args[0].string, args[1].number
+            return f"date out of range in {where}: the year {year} is outside {dates.FIRST}..{dates.LAST}"
         if cause.name == "novalue":
             return f"{args[0].string} has no value"
         if cause.name == "conflict":

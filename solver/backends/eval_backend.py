@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.errors import shorten
+from solver.passes.calendar import CalendarBounds
+from solver.printer import to_text
 from solver.semantics.values import (
     BINOPS,
     BUILTINS,
@@ -27,9 +30,16 @@ from solver.semantics.values import (
     k_or,
     lift,
     lookup,
+    on_calendar,
 )
 
 # ---------------------------------------------------------------- code generation
+
+_DATE_MAKERS: dict[str, Callable[..., Any]] = {
+    "date": dates.make_date,
+    "first_of_next_month": dates.first_of_next_month,
+    "add_months": dates.add_months,
+}
 
 
 @dataclass
@@ -43,6 +53,7 @@ class _Gen:
     node_ids: dict[int, int] = field(default_factory=dict)  # id(expr node) -> trace id
     nodes: list[ir.Expr] = field(default_factory=list)
     variables: dict[tuple[str, str], str] = field(default_factory=dict)
+    calendar: CalendarBounds | None = None
 
     def var(self, kind: str, name: str) -> str:
         """The local holding an input/definition/output: an index, never the name from the file."""
@@ -67,7 +78,14 @@ class _Gen:
                 return self.maybe_unknown.get(n, True)
             case ir.Has(output=o):
                 return self.maybe_unknown.get(o, True)
+            case ir.Call() if self.bounds().may_leave(e):
+                return True
         return any(self.mu(c) for c in ir.children(e))
+
+    def bounds(self) -> CalendarBounds:
+        if self.calendar is None:
+            self.calendar = CalendarBounds(self.rs)
+        return self.calendar
 
     def expr(self, e: ir.Expr) -> str:
         code = self._expr(e)
@@ -120,6 +138,10 @@ class _Gen:
                 return f"({self.expr(a)} if {self.expr(c)} else {self.expr(b)})"
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
+                if self.bounds().may_leave(e):  # the reason names the call and where it is written
+                    where = f" in {shorten(to_text(e))} at {e.loc}"
+                    checked = self.const(lift(on_calendar(_DATE_MAKERS[fn], where)))
+                    return f"{checked}({inner})"
                 if mu:
                     return f"_lift(_builtins[{fn!r}])({inner})"
                 if fn in ("year", "month", "day"):

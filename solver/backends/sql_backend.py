@@ -21,14 +21,18 @@ unknown), O__reason (other causes of unknown), and O__values for outputs that ca
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from solver import ir
+from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status
+from solver.passes.calendar import CalendarBounds
 
 WORD_BITS = 62  # bits used per BIGINT mask word (keeps clear of the sign bit)
+# Statuses are small integers inside the query (compared at every layer; named in the last select).
+STATUS_CODE = {"ok": 0, "unknown": 1, "conflict": 2, "gap": 3, "none": 4}
+OK, UNKNOWN, CONFLICT = STATUS_CODE["ok"], STATUS_CODE["unknown"], STATUS_CODE["conflict"]  # >= CONFLICT: no value
 Masks = dict[int, str]  # mask word index -> SQL of that word (words absent are 0)
 
 
@@ -129,9 +133,12 @@ class _Compiler:
     bits: dict[str, int] = field(default_factory=dict)  # input / param:P / output:O -> bit index
     deps: set[str] = field(default_factory=set)  # columns read by the expression being compiled
     hoisted: dict[tuple[str, tuple[tuple[int, str], ...]], str] = field(default_factory=dict)
+    calendar: CalendarBounds = field(init=False)
 
     def __post_init__(self) -> None:
+        self.calendar = CalendarBounds(self.rs)
         names = [*self.rs.inputs, *(f"param:{p}" for p in self.rs.params), *(f"output:{o}" for o in self.rs.outputs)]
+        names.append("calendar")  # a date left the calendar
         self.bits = {n: i for i, n in enumerate(names)}
         self.words = (len(names) + WORD_BITS - 1) // WORD_BITS
 
@@ -243,7 +250,14 @@ class _Compiler:
                 return val, masks
             case ir.Call(fn=fn, args=args):
                 parts = [self.expr(a) for a in args]
-                return self.call(fn, [v for v, _ in parts]), self.union(*(m for _, m in parts))
+                vals, masks = [v for v, _ in parts], self.union(*(m for _, m in parts))
+                if not self.calendar.may_leave(e):
+                    return self.call(fn, vals), masks
+                val, on = self.on_calendar(fn, vals)
+                known = " AND ".join(f"{v} IS NOT NULL" for v in vals)
+                return f"CASE WHEN {on} THEN {val} END", self.union(
+                    masks, self.gate(f"{known} AND NOT ({on})", self.bit("calendar"))
+                )
             case ir.Lookup(param=p, keys=keys):
                 parts = [self.expr(k) for k in keys]
                 vals = [v for v, _ in parts]
@@ -310,6 +324,22 @@ class _Compiler:
             return d.days_between(a[0], a[1])
         raise TypeError(f"no SQL for builtin {fn}")  # pragma: no cover
 
+    def on_calendar(self, fn: str, a: list[str]) -> tuple[str, str]:
+        """A date builtin computed with its year kept on the calendar (so SQL never fails on
+        it), and the condition that the true result is on the calendar (solver/dates.py)."""
+        first, last = dates.FIRST_YEAR, dates.LAST_YEAR
+        if fn == "date":
+            kept = f"LEAST(GREATEST({a[0]}, {first}), {last})"
+            return self.call(fn, [kept, *a[1:]]), f"{a[0]} BETWEEN {first} AND {last}"
+        if fn == "first_of_next_month":
+            return self.call(fn, a), f"(year({a[0]}) < {last} OR month({a[0]}) < 12)"
+        src, n, rule = a
+        index = f"(12 * year({src}) + month({src}) - 1)"
+        lo, hi = 12 * first, 12 * last + 11
+        kept = f"LEAST(GREATEST({n}, {lo} - {index}), {hi} - {index})"
+        val = self.call(fn, [src, kept, rule])
+        return val, f"({index} + {n} BETWEEN {lo} AND {hi})"
+
     def _from_month_index(self, index: str, day: str) -> str:
         y = self.d.floor_div(index, "12")
         m = f"(({index}) - 12 * {y} + 1)"
@@ -352,19 +382,19 @@ class _Compiler:
         any_applies = " OR ".join(a for _, a, _, _, _ in apps) or "FALSE"
         default_v, default_m = self.expr(o.default) if o.default is not None else ("NULL", {})
         if o.default is not None:
-            none = f"CASE WHEN {default_v} IS NULL THEN 'unknown' ELSE 'ok' END"
+            none = f"CASE WHEN {default_v} IS NULL THEN {UNKNOWN} ELSE {OK} END"
         else:
-            none = {"set": "'ok'", "exactly_one": "'gap'", "at_most_one": "'none'"}[o.cardinality]
+            none = str(STATUS_CODE[{"set": "ok", "exactly_one": "gap", "at_most_one": "none"}[o.cardinality]])
         conflict = " OR ".join(
             f"({a1} AND {a2} AND {v1} <> {v2})"
             for k, (_, a1, _, v1, _) in enumerate(apps)
             for (_, a2, _, v2, _) in apps[k + 1 :]
             if v1 != v2
         )
-        status = f"CASE WHEN {unknown} THEN 'unknown' WHEN NOT ({any_applies}) THEN {none} "
+        status = f"CASE WHEN {unknown} THEN {UNKNOWN} WHEN NOT ({any_applies}) THEN {none} "
         if o.cardinality != "set" and conflict:
-            status += f"WHEN {conflict} THEN 'conflict' "
-        status += "ELSE 'ok' END"
+            status += f"WHEN {conflict} THEN {CONFLICT} "
+        status += f"ELSE {OK} END"
         masks = self.union(
             *(
                 {
@@ -384,17 +414,17 @@ class _Compiler:
         values = d.sorted_distinct(d.array([f"CASE WHEN {a} THEN {v} END" for _, a, _, v, _ in apps])) if apps else None
         if o.cardinality == "set":
             empty = f"CAST({d.array([])} AS {d.array_type(d.sql_type(o.type))})"
-            value = f"CASE WHEN {s} = 'ok' THEN {values or empty} END"
+            value = f"CASE WHEN {s} = {OK} THEN {values or empty} END"
         else:
             picks = " ".join(f"WHEN {a} THEN {v}" for _, a, _, v, _ in apps)
             value = (
-                f"CASE WHEN {s} = 'ok' THEN CASE {picks} ELSE {default_v} END END"
+                f"CASE WHEN {s} = {OK} THEN CASE {picks} ELSE {default_v} END END"
                 if apps
-                else (f"CASE WHEN {s} = 'ok' THEN {default_v} END")
+                else (f"CASE WHEN {s} = {OK} THEN {default_v} END")
             )
         own = self.bit(f"output:{o.name}")
         ref_masks = self.union(
-            self.gate(f"{s} = 'unknown'", masks), self.gate(f"{s} IN ('gap', 'conflict', 'none')", own)
+            self.gate(f"{s} = {UNKNOWN}", masks), self.gate(f"{s} >= {CONFLICT}", own)
         )
         self.add(f"o_{o.name}", value, ref_masks)
         self.deps = deps_first | {s_name}
@@ -402,14 +432,14 @@ class _Compiler:
         empty_ids = f"CAST({d.array([])} AS {d.array_type(d.sql_type(ir.EnumT('', ())))})"
         self.add(
             f"r_{o.name}",
-            f"CASE WHEN {s} IN ('ok', 'conflict') AND ({any_applies}) THEN {rule_ids} ELSE {empty_ids} END"
+            f"CASE WHEN {s} IN ({OK}, {CONFLICT}) AND ({any_applies}) THEN {rule_ids} ELSE {empty_ids} END"
             if apps
             else empty_ids,
             {},
         )
         if o.cardinality != "set" and conflict and values:
             self.deps = deps_first | {s_name}
-            self.add(f"v_{o.name}", f"CASE WHEN {s} = 'conflict' THEN {values} END", {})
+            self.add(f"v_{o.name}", f"CASE WHEN {s} = {CONFLICT} THEN {values} END", {})
 
     def compile(self) -> None:
         rs = self.rs
@@ -459,18 +489,22 @@ class _Compiler:
         c = self.columns.get(name)
         return c.level if c else 0
 
-    def query(self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False) -> str:
+    def query(
+        self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False, rules: bool = True
+    ) -> str:
         """SELECT over `source` (a table or subquery with one typed column per input, NULL when
         missing): `keep` columns passed through, then the result columns of `outputs`."""
         d = self.d
-        needed = self._needed(outputs) | (self._needed_of(["_valid"]) if valid else set())
+        kinds = "osrv" if rules else "osv"
+        needed = self._needed_of([f"{k}_{n}" for n in outputs for k in kinds])
+        needed |= self._needed_of(["_valid"]) if valid else set()
         levels: dict[int, list[_Column]] = {}
         for c in self.columns.values():
             if c.name in needed:
                 levels.setdefault(c.level, []).append(c)
         # Each layer passes on only the columns a later layer or the final select reads: a narrow
         # plan is what keeps planning time down on a rule set of hundreds of rules.
-        final_reads = {*keep, *(["_valid"] if valid else []), *(f"{k}_{n}" for n in outputs for k in "osrv")}
+        final_reads = {*keep, *(["_valid"] if valid else []), *(f"{k}_{n}" for n in outputs for k in kinds)}
         last_use: dict[str, float] = {}
         for c in self.columns.values():
             if c.name in needed:
@@ -497,12 +531,14 @@ class _Compiler:
             o = self.rs.outputs[name]
             s = d.ident(f"s_{name}")
             final.append(f"{d.ident(f'o_{name}')} AS {d.ident(name)}")
-            final.append(f"{s} AS {d.ident(name + '__status')}")
-            final.append(f"{d.ident(f'r_{name}')} AS {d.ident(name + '__rules')}")
+            named = " ".join(f"WHEN {c} THEN {d.string(st)}" for st, c in STATUS_CODE.items())
+            final.append(f"CASE {s} {named} END AS {d.ident(name + '__status')}")
+            if rules:
+                final.append(f"{d.ident(f'r_{name}')} AS {d.ident(name + '__rules')}")
             if f"v_{name}" in self.columns:
                 final.append(f"{d.ident(f'v_{name}')} AS {d.ident(name + '__values')}")
             masks = self.columns[f"o_{name}"].masks
-            unknown = f"{s} = 'unknown'"
+            unknown = f"{s} = {UNKNOWN}"
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             empty = f"CAST({d.array([])} AS {strings})"
             for label in ("missing", "reason"):
@@ -523,15 +559,14 @@ class _Compiler:
                     missing[i % WORD_BITS] = d.string(key)
                 elif key.startswith("param:"):
                     reasons[i % WORD_BITS] = d.string("no parameter row in " + key[6:])
+                elif key == "calendar":
+                    reasons[i % WORD_BITS] = d.string(f"date out of range: outside {dates.FIRST}..{dates.LAST}")
                 else:
                     reasons[i % WORD_BITS] = d.string(key[7:] + " has no single value")
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             names.append(f"CAST({d.array(missing)} AS {strings}) AS {d.ident(f'_missing{w}')}")
             names.append(f"CAST({d.array(reasons)} AS {strings}) AS {d.ident(f'_reason{w}')}")
         return f"SELECT {', '.join(final)} FROM ({sql}) AS decided, (SELECT {', '.join(names)}) AS names"
-
-    def _needed(self, outputs: Iterable[str]) -> set[str]:
-        return self._needed_of([f"{k}_{name}" for name in outputs for k in "osrv"])
 
     def _needed_of(self, todo: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -551,11 +586,19 @@ class Compiled:
     compiler: _Compiler
 
     def query(
-        self, source: str, outputs: Sequence[str] | None = None, keep: Sequence[str] = (), *, valid: bool = False
+        self,
+        source: str,
+        outputs: Sequence[str] | None = None,
+        keep: Sequence[str] = (),
+        *,
+        valid: bool = False,
+        rules: bool = True,
     ) -> str:
         """SELECT over `source` (one typed column per input, NULL when missing): the `keep` columns,
-        `_valid` (the input constraints hold) when asked, then the result columns of `outputs`."""
-        return self.compiler.query(source, list(outputs if outputs is not None else self.rs.outputs), keep, valid)
+        `_valid` (the input constraints hold) when asked, then the result columns of `outputs`
+        (with O__rules, the applying rules, when `rules`)."""
+        names = list(outputs if outputs is not None else self.rs.outputs)
+        return self.compiler.query(source, names, keep, valid, rules)
 
     def input_schema(self) -> dict[str, str]:
         return {n: self.dialect.sql_type(i.type) for n, i in self.rs.inputs.items()}

@@ -26,6 +26,7 @@ class CheckReport:
     seconds: float = 0.0
     properties: tuple[str, ...] = field(default=())
     switched_off: Mapping[str, str] = field(default_factory=dict)  # rule -> the option test that is false
+    unconfirmed: tuple[str, ...] = ()  # accepted ids not seen while some question timed out: not stale
 
     @property
     def new(self) -> tuple[Finding, ...]:
@@ -61,16 +62,19 @@ def run_checks(
     accepted = load_accepted(folder)
     marked = apply_accepted(findings, accepted)
     seen = {f.id for f in marked}
+    missing = tuple(sorted(a for a in accepted if a not in seen))
+    timed_out = any(f.kind == "undecided" for f in marked)  # an acceptance not reached is not stale
     return CheckReport(
         rs.name,
         rs.title,
         dict(resolved.resolved_options),
         tuple(str(s) for s in checker.spans()),
         tuple(marked),
-        tuple(sorted(a for a in accepted if a not in seen)),
+        () if timed_out else missing,
         time.perf_counter() - start,
         tuple(p.id for p in props),
         dict(checker.inactive),
+        missing if timed_out else (),
     )
 
 

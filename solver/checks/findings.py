@@ -25,6 +25,10 @@ Kind = Literal[
     "property_violation",
     "undecided",
     "case_failed",
+    "unhandled_value",
+    "table_incomplete",
+    "citation_out_of_force",
+    "switched_off",
     "unintended_change",
     "intended_change",
     "stale_change",
@@ -46,6 +50,10 @@ SEVERITY: dict[Kind, Severity] = {
     "property_violation": "error",
     "undecided": "error",
     "case_failed": "error",
+    "unhandled_value": "warning",
+    "table_incomplete": "warning",
+    "citation_out_of_force": "error",
+    "switched_off": "info",
     "unintended_change": "error",
     "intended_change": "info",
     "stale_change": "error",
@@ -63,6 +71,10 @@ TITLES: dict[Kind, str] = {
     "property_violation": "declared property does not hold",
     "undecided": "the solver gave up (timeout): not checked",
     "case_failed": "a worked case gets another answer than the one worked out by hand",
+    "unhandled_value": "no expression names an input value: persons holding it fall through",
+    "table_incomplete": "a parameter table has no row for a key its rules read",
+    "citation_out_of_force": "a rule is valid where no document it cites is in force",
+    "switched_off": "a rule is switched off by the options in force",
     "unintended_change": "a decision changes and changes.yaml does not declare it",
     "intended_change": "a decision changes as changes.yaml declares",
     "stale_change": "changes.yaml declares a change that does not happen",
@@ -166,7 +178,9 @@ def load_accepted(root: Path) -> dict[str, Accepted]:
         status = entry.get("status", "accepted")
         if status not in ("accepted", "open"):
             raise RuleError(
-                located.loc((i, "status")), f"unknown status {status!r}", expected="accepted | open",
+                located.loc((i, "status")),
+                f"unknown status {status!r}",
+                expected="accepted | open",
                 hint="open: a known defect of the draft, listed in every report but not failing the gate",
             )
         out[str(entry["id"])] = Accepted(

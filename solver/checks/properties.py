@@ -30,7 +30,6 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Sym
 from solver.checks.engine import BackendDisagreement, Checker, holds, with_definitions
 from solver.checks.findings import Finding
 from solver.errors import RuleError, did_you_mean
@@ -40,6 +39,7 @@ from solver.language.loader import validate
 from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
 from solver.passes.timeline import Span
+from solver.semantics.terms import Sym
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ from typing import Literal, cast
 import z3
 
 from solver import ir
-from solver.backends.base import Decision, OutputResult
+from solver.backends.base import OutputResult
 from solver.backends.eval_backend import EvalBackend
-from solver.backends.z3_backend import Encoding, OutputSym, Term, equal, evaluate
 from solver.checks.engine import conjuncts
+from solver.passes.deps import deps
 from solver.printer import to_text
+from solver.semantics.symbolic import Encoding, OutputSym
+from solver.semantics.terms import Term, equal, evaluate
 
 Side = Literal["old", "new"]
 STATUSES = ("ok", "none", "gap", "conflict", "unknown")
@@ -359,7 +361,7 @@ class _Differ:
                         continue
                     text = to_text(atom)
                     text = f"({text})" if isinstance(atom, ir.Binary) and atom.op == "or" else text
-                    read = _inputs_read(rs, atom)
+                    read = deps(rs).inputs_read(atom)
                     if read & split:
                         text = f"[{self.pair.version(cast(Side, side)).label}] {text}"
                     atoms[text] = None
@@ -371,7 +373,7 @@ class _Differ:
                     fields.add(r.valid.on)
                 for u in r.unless:
                     atoms[f"not {u}"] = None
-                fields |= _inputs_read(rs, dict(r.then)[name])
+                fields |= deps(rs).inputs_read(dict(r.then)[name])
         if ro == rn and ro and len(ro) == 1:
             rs = self.pair.new.rs
             then = dict(rs.rule(ro[0]).then)[name]
@@ -409,33 +411,6 @@ def _literal(v: object) -> str:
     if isinstance(v, dt.date):
         return v.isoformat()
     return str(v)
-
-
-_CONES: dict[int, tuple[ir.RuleSet, dict[str, set[str]]]] = {}
-
-
-def _inputs_read(rs: ir.RuleSet, e: ir.Expr) -> set[str]:
-    """The inputs e reads, through definitions and outputs (an output's whole cone)."""
-    from solver.backends.z3_backend import input_cones
-
-    cones = _CONES.get(id(rs))
-    if cones is None or cones[0] is not rs:
-        cones = _CONES[id(rs)] = (rs, input_cones(rs))
-    out: set[str] = set()
-    todo = list(ir.refs(e))
-    seen: set[str] = set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n in rs.inputs:
-            out.add(n)
-        elif n in rs.outputs:
-            out |= cones[1].get(n, set())
-        elif n in rs.definitions:
-            todo += ir.refs(rs.definitions[n].expr)
-    return out
 
 
 # ---------------------------------------------------------------- the diff
@@ -501,73 +476,78 @@ def combinations(report: DiffReport, old: Version, new: Version, limit: int = 10
     return dataclasses.replace(report, outputs=tuple(outs))
 
 
-def count_population(
-    report: DiffReport, old: Version, new: Version, persons: Sequence[Mapping[str, ir.Value]]
-) -> DiffReport:
-    """How many persons of a population fall in each region: each person decided by eval under
-    both versions and placed by its deciders (status and applying rules on each side)."""
+def count_population(report: DiffReport, old: Version, new: Version, population: str) -> DiffReport:
+    """How many persons of a population file fall in each region: the whole file decided in SQL
+    (solver/batch.py) under both versions, and each person placed by its deciders (status and
+    applying rules on each side; for a set output, per member whose membership differs, the rules
+    giving that member) where its result differs."""
     import dataclasses
-
-    eo, en = EvalBackend(old.rs), EvalBackend(new.rs)
-    keys: dict[tuple[object, ...], int] = {}
-    for p in persons:
-        do: Decision = eo.decide({**p, **old.pinned})
-        dn: Decision = en.decide({**p, **new.pinned})
-        for od in report.outputs:
-            if od.presence:
-                continue
-            a, b = do[od.output], dn[od.output]
-            if _result_key(a) == _result_key(b):
-                continue
-            k = (od.output, a.status, a.rules, b.status, b.rules)
-            keys[k] = keys.get(k, 0) + 1
-    outs = []
-    for od in report.outputs:
-        regions = tuple(
-            dataclasses.replace(r, count=keys.get((r.output, r.old.status, r.old.rules, r.new.status, r.new.rules), 0))
-            for r in od.regions
-        )
-        outs.append(dataclasses.replace(od, regions=regions))
-    return dataclasses.replace(report, outputs=tuple(outs), population_size=len(persons))
-
-
-# ---------------------------------------------------------------- populations
-
-
-MAX_POPULATION = 1_000_000
-
-
-def read_population(path: str, rs: ir.RuleSet, limit: int = MAX_POPULATION) -> list[dict[str, ir.Value]]:
-    """Persons from a CSV or Parquet file (DuckDB reads it; the path is a bound parameter, never
-    SQL text). Columns that are not inputs are an error naming the inputs; empty cells are missing."""
     from pathlib import Path
 
-    import duckdb
+    from solver.backends.sql_backend import DUCKDB, connect
+    from solver.batch import decide_population
 
-    from solver.errors import InputError
-    from solver.person import parse_person
+    q, lit = DUCKDB.ident, DUCKDB.string
+    con = connect()
+    names = [od.output for od in report.outputs if not od.presence]
+    columns = {}
+    for label, v in (("old", old), ("new", new)):
+        rel = decide_population(v.rs, Path(population), con, names, v.pinned)
+        rel.create(f"decided_{label}")  # one pass per version, then read once per output
+        columns[label] = set(rel.columns)
+    size = con.execute("SELECT count(*) FROM decided_old").fetchone()[0]
+    joined = "FROM decided_old o JOIN decided_new n USING (_row)"
+    keys: dict[tuple[object, ...], int | None] = {}
+    for od in report.outputs:
+        if od.presence:
+            continue
+        name = od.output
+        st, val, rules, vals = q(name + "__status"), q(name), q(name + "__rules"), name + "__values"
+        is_set = old.rs.outputs[name].cardinality == "set" and new.rs.outputs[name].cardinality == "set"
+        if is_set:
+            differs = [f"o.{st} <> n.{st}"]
+            for member in {r.member for r in od.regions if r.member}:
+                givers = [_givers(v.rs, name, member) for v in (old, new)]
+                if None in givers:  # a rule gives a computed member: no count rather than a wrong one
+                    keys.update({_count_key(r): None for r in od.regions if r.member == member})
+                    continue
+                o_ids, n_ids = (", ".join(lit(g) for g in ids or ()) or "NULL" for ids in givers)
+                has = f"list_contains(o.{val}, {lit(member)}) <> list_contains(n.{val}, {lit(member)})"
+                for so, ro, sn, rn, count in con.execute(
+                    f"SELECT 'ok', list_filter(o.{rules}, lambda r: r IN ({o_ids})), 'ok', "
+                    f"list_filter(n.{rules}, lambda r: r IN ({n_ids})), count(*) {joined} "
+                    f"WHERE o.{st} = 'ok' AND n.{st} = 'ok' AND {has} GROUP BY ALL"
+                ).fetchall():
+                    keys[(name, member, so, tuple(ro), sn, tuple(rn))] = count
+        else:
+            differs = [f"o.{st} <> n.{st}", f"(o.{st} = 'ok' AND n.{st} = 'ok' AND o.{val} IS DISTINCT FROM n.{val})"]
+            if vals in columns["old"] and vals in columns["new"]:
+                differs.append(f"(o.{st} = 'conflict' AND n.{st} = 'conflict' AND o.{q(vals)} <> n.{q(vals)})")
+        for so, ro, sn, rn, count in con.execute(
+            f"SELECT o.{st}, o.{rules}, n.{st}, n.{rules}, count(*) {joined} WHERE {' OR '.join(differs)} GROUP BY ALL"
+        ).fetchall():
+            keys[(name, "", so, tuple(ro), sn, tuple(rn))] = count
+    con.close()
+    outs = []
+    for od in report.outputs:
+        regions = tuple(dataclasses.replace(r, count=keys.get(_count_key(r), 0)) for r in od.regions)
+        outs.append(dataclasses.replace(od, regions=regions))
+    return dataclasses.replace(report, outputs=tuple(outs), population_size=size)
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("--population", f"no file {path}")
-    reader = "read_parquet" if p.suffix.lower() in (".parquet", ".pq") else "read_csv_auto"
-    con = duckdb.connect()
-    try:
-        rel = con.execute(f"SELECT * FROM {reader}(?) LIMIT ?", [str(p), limit + 1])
-        columns = [d[0] for d in rel.description]
-        rows = rel.fetchall()
-    except duckdb.Error as e:
-        raise InputError("--population", f"cannot read {path}: {e}") from None
-    finally:
-        con.close()
-    if len(rows) > limit:
-        raise InputError("--population", f"more than {limit} rows in {path}")
+
+def _count_key(r: Region) -> tuple[object, ...]:
+    """A region as a population row sees it: an unknown result names no rules (as in eval)."""
+    sides = [(d.status, () if d.status == "unknown" else d.rules) for d in (r.old, r.new)]
+    return (r.output, r.member, *sides[0], *sides[1])
+
+
+def _givers(rs: ir.RuleSet, output: str, member: str) -> list[str] | None:
+    """The rules giving `member` to a set output (None when a rule's value is computed)."""
     out = []
-    for i, row in enumerate(rows, 1):
-        data = {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in zip(columns, row, strict=True)}
-        data = {c: v for c, v in data.items() if v is not None}
-        try:
-            out.append(dict(parse_person(rs, data)))
-        except InputError as e:
-            raise InputError(f"--population row {i}", str(e)) from None
+    for r in rs.rules_for(output):
+        value = dict(r.then)[output]
+        if not isinstance(value, ir.Const):
+            return None
+        if _literal(value.value) == member:
+            out.append(r.id)
     return out

@@ -13,6 +13,7 @@ from typing import Literal, cast
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from solver import dates
 from solver.errors import RuleError, did_you_mean
 from solver.ir import (
     ANY_DATE,
@@ -268,11 +269,15 @@ class _Typer:
                 return Const(int(str(kids[0])), ANY_INT, loc)
             case "date":
                 try:
-                    return Const(dt.date.fromisoformat(str(kids[0])), ANY_DATE, loc)
+                    day = dt.date.fromisoformat(str(kids[0]))
                 except ValueError:
                     raise self.fail(
                         node, f"{kids[0]} is not a calendar date", expected="a real date YYYY-MM-DD"
                     ) from None
+                if not dates.FIRST <= day <= dates.LAST:
+                    calendar = f"a date in {dates.FIRST}..{dates.LAST}"
+                    raise self.fail(node, f"{day} is off the calendar", expected=calendar)
+                return Const(day, ANY_DATE, loc)
             case "time":
                 minutes = parse_time(str(kids[0]))
                 if minutes is None:

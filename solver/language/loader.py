@@ -15,11 +15,14 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from solver import ir
-from solver.errors import RuleError, RuleErrors, did_you_mean
+from solver import dates, ir
+from solver.errors import RuleError, RuleErrors, did_you_mean, excerpt, shorten
 from solver.language import model as m
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
-from solver.language.strict_yaml import Located, excerpt, load
+from solver.language.strict_yaml import Located, load
+from solver.passes.calendar import CalendarBounds
+from solver.passes.calendar import calls as calendar_calls
+from solver.printer import to_text
 
 SKIP_DIRS = {"cases", "samples", "reports"}
 SKIP_FILES = {"accepted.yaml", "properties.yaml"}
@@ -135,13 +138,15 @@ def _expected_of(kind: str) -> str:
 
 def load_ruleset(root: str | Path) -> ir.RuleSet:
     root = Path(root)
-    if not root.is_dir():
-        raise RuleError(
-            ir.Loc(str(root), 0, 0),
-            "not a rule-set folder",
-            hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai",
-        )
-    files = rule_files(root)
+    where = ir.Loc(shorten(str(root)), 0, 0)
+    try:
+        if not root.is_dir():
+            raise RuleError(
+                where, "not a rule-set folder", hint="pass the folder that holds vocabulary.yaml, e.g. rules/shanghai"
+            )
+        files = rule_files(root)
+    except OSError as e:  # a name too long, no permission
+        raise RuleError(where, f"cannot read this folder: {e.strerror or e}") from None
     if not files:
         raise RuleError(ir.Loc(str(root), 0, 0), "no *.yaml rule files in this folder")
     sections = _Sections()
@@ -581,7 +586,7 @@ class _Builder:
         self.fail_if_errors()
         order = self.attempt(_order, self.definitions, outputs, rules)
         self.fail_if_errors()
-        return ir.RuleSet(
+        rs = ir.RuleSet(
             name=meta.name,
             title=meta.title,
             time=meta.time,
@@ -611,6 +616,25 @@ class _Builder:
                 if it.value.labels
             },
         )
+        self.check_calendar(rs)
+        return rs
+
+    def check_calendar(self, rs: ir.RuleSet) -> None:
+        """A date-making call whose bounds lie wholly off the calendar can never give a date."""
+        bounds = CalendarBounds(rs)
+        for call in calendar_calls(rs):
+            off = bounds.never_on(call)
+            if off is not None:
+                years = f"{off[0] // 12}..{off[1] // 12}"
+                self.errors.append(
+                    RuleError(
+                        call.loc,
+                        f"{shorten(to_text(call))} never gives a date: its year lies in {years}",
+                        expected=f"a date between {dates.FIRST} and {dates.LAST}",
+                        hint="check the arithmetic on the year or the number of months",
+                    )
+                )
+        self.fail_if_errors()
 
 
 def rule_reads(rule: ir.Rule) -> set[str]:

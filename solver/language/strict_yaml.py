@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from solver.errors import RuleError
+from solver.errors import RuleError, excerpt
 from solver.ir import Loc
 
 Path_ = tuple[str | int, ...]
@@ -29,7 +29,6 @@ MAX_BYTES = 8 * 1024 * 1024  # far above any real rule or person file
 MAX_DEPTH = 64  # nesting of mappings/lists; rule files use about 6
 MAX_NODES = 200_000  # values after alias expansion (a billion-laughs document stops here)
 MAX_DIGITS = 40  # a whole number longer than this is out of every domain
-EXCERPT = 80  # characters of a bad value quoted back in an error
 
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -37,12 +36,6 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NULL = re.compile(r"(?:~|null|Null|NULL|)")
 _BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)")
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
-
-
-def excerpt(value: object, limit: int = EXCERPT) -> str:
-    """repr(value), cut to `limit` characters with an ellipsis (errors never echo a huge value)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class _Resolver(yaml.resolver.BaseResolver):
@@ -184,8 +177,9 @@ read_data = load
 
 
 def parse_yaml(text: str, name: str) -> Located:
-    composer = _Composer(text)
+    composer: _Composer | None = None
     try:
+        composer = _Composer(text)  # the reader refuses control characters here already
         root = composer.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -199,9 +193,15 @@ def parse_yaml(text: str, name: str) -> Located:
     except yaml.YAMLError as e:  # reader errors carry a position of their own
         pos = getattr(e, "position", None)
         line, col = _position(text, pos) if isinstance(pos, int) else (1, 1)
+        if isinstance(e, yaml.reader.ReaderError) and isinstance(e.character, int):
+            what = f"the control character U+{e.character:04X} is not allowed in YAML"
+            raise RuleError(
+                Loc(name, line, col), what, hint="remove it, or write it as an escape in double quotes"
+            ) from None
         raise RuleError(Loc(name, line, col), f"this is not valid YAML: {e}") from None
     finally:
-        composer.dispose()
+        if composer is not None:
+            composer.dispose()
     out = Located(None, name)
     budget = [MAX_NODES]
     open_nodes: set[int] = set()

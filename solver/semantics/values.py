@@ -91,17 +91,29 @@ def lookup(table: Mapping[tuple[Any, ...], Any], name: str, *key: Any) -> Any:
         return Unknown(reasons=(f"no parameter {name} for ({shown})",))
 
 
+def on_calendar(fn: Callable[..., Any], where: str = "") -> Callable[..., Any]:
+    """A date function whose result off the calendar is unknown with a reason (never an error)."""
+
+    def checked(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except dates.OffCalendar as e:
+            return Unknown(reasons=(f"date out of range{where}: {e}",))
+
+    return checked
+
+
 # The builtins, on known values (lift() makes them three-valued).
 BUILTINS: dict[str, Callable[..., Any]] = {
     "year": lambda d: d.year,
     "month": lambda d: d.month,
     "day": lambda d: d.day,
-    "date": dates.make_date,
+    "date": on_calendar(dates.make_date),
     "age_at": dates.age_at,
     "year_end_age": dates.year_end_age,
     "month_index": dates.month_index,
-    "first_of_next_month": dates.first_of_next_month,
-    "add_months": dates.add_months,
+    "first_of_next_month": on_calendar(dates.first_of_next_month),
+    "add_months": on_calendar(dates.add_months),
     "days_between": dates.days_between,
     "min": min,
     "max": max,

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from solver import ir
+from solver.passes.deps import deps
 
 _CALENDAR_EDGES = ((1, 1), (1, 31), (2, 28), (2, 29), (3, 1), (6, 30), (7, 1), (12, 31))
 
@@ -73,7 +74,7 @@ class Repair:
         import z3
 
         from solver.backends.eval_backend import EvalBackend
-        from solver.backends.z3_backend import Encoding
+        from solver.semantics.symbolic import Encoding
 
         self.rs, self.z3 = rs, z3
         self.enc = Encoding(rs, prefix="repair!")
@@ -81,14 +82,7 @@ class Repair:
         self.solver.add(self.enc.valid)
         self.checker = EvalBackend(rs)
         # Only fields the constraints read (through definitions) can need repair.
-        names: set[str] = set()
-        todo = [n for c in rs.constraints for n in ir.refs(c.expr)]
-        while todo:
-            n = todo.pop()
-            if n not in names:
-                names.add(n)
-                if n in rs.definitions:
-                    todo += ir.refs(rs.definitions[n].expr)
+        names = {n for read in deps(rs).constraints.values() for n in read}
         self.constrained = [n for n in rs.inputs if n in names]
 
     def __call__(self, person: dict[str, Any]) -> dict[str, Any]:
