@@ -133,12 +133,15 @@ def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
     region's witness is confirmed by eval, and a non-empty diff names the mutated rule or an output
     it gives. A mutant with an empty, complete diff is equivalent (proved per output); eval must not
     tell it apart either. Default: a seeded sample of mutants; ELIG_DIFF_MUTANTS=all runs them all."""
+    import dataclasses
     import random
 
     from solver.backends.eval_backend import EvalBackend
 
-    rs = resolve(load_ruleset(ROOT / "rules" / "shanghai"))
-    generated = list(mutants(rs))
+    unresolved = load_ruleset(ROOT / "rules" / "shanghai")
+    rs = resolve(unresolved)
+    # Mutants are planted in the files' rule set (options still references), then resolved like it.
+    generated = [dataclasses.replace(m, rs=resolve(m.rs)) for m in mutants(unresolved)]
     if os.environ.get("ELIG_DIFF_MUTANTS") != "all":
         generated = random.Random(int(os.environ.get("ELIG_DIFF_SEED", "15"))).sample(generated, 3)
     persons = _shanghai_persons()
