@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from solver import ir
 from solver.backends import make
 from solver.backends.base import Backend, Decision, Person
-from solver.passes.options import OPTION_INPUT, choices_with_defaults, options_as_inputs, resolve
+from solver.passes.options import choices_with_defaults, options_as_inputs, resolve, with_options
 
 
 class AnyOptions:
@@ -33,5 +33,5 @@ class AnyOptions:
             return self._per_options[key].decide(person)
         if self._shared is None:
             self._shared = make("eval", options_as_inputs(self.rs))
-        d = self._shared.decide({**person, **{OPTION_INPUT + n: v for n, v in chosen.items()}})
+        d = self._shared.decide(with_options(self.rs, person, chosen))
         return dataclasses.replace(d, options=chosen)

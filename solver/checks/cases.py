@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from solver import ir
-from solver.backends.eval_backend import EvalBackend
 from solver.cases import collect, mismatches
 from solver.checks.findings import Finding
+from solver.compiled import AnyOptions
 from solver.errors import EligError
-from solver.passes.options import options_as_inputs, with_options
 from solver.person import parse_person
 
 
@@ -19,14 +18,13 @@ def check_cases(rs: ir.RuleSet, folder: Path) -> list[Finding]:
     cases_dir = folder / "cases"
     if not cases_dir.is_dir():
         return []
-    backend: EvalBackend | None = None  # compiled once, with the options as inputs
+    decider = AnyOptions(rs)  # eval compiled once, with the options as inputs
     rules = {r.id: r for r in rs.rules}
     out: list[Finding] = []
     for path, case in collect([cases_dir]):
         where = f"{path.name}:{case.loc.line}"
         try:
-            backend = backend or EvalBackend(options_as_inputs(rs))
-            results = backend.decide(with_options(rs, parse_person(rs, case.person), case.options)).results
+            results = decider.decide(parse_person(rs, case.person), case.options).results
         except EligError as e:  # a case that no longer parses is as failed as a wrong answer
             out.append(Finding("case_failed", case.id, (), case.cites, f"{where}: {e}", options=case.options))
             continue

@@ -289,7 +289,8 @@ def create_app(rules: str | Path) -> FastAPI:
         asked = q.get("field", "")
         if asked:
             if q.get("skip_field"):
-                st.skip.append(asked) if asked in rs.inputs else None
+                if asked in rs.inputs:
+                    st.skip.append(asked)
             elif "value" in q:
                 try:
                     st.person[asked] = service.from_text(asked, q["value"])
