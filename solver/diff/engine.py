@@ -296,7 +296,7 @@ class _Differ:
             here = osym.value.value
             const = enc.const_term(got, out.type)
             constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
-            text = _literal(got)
+            text = value_text(got)
         if not constant:
             exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
             if not rules and out.default is not None:
@@ -360,8 +360,8 @@ class _Differ:
                     atoms[text] = None
                     fields |= read
                 if r.valid and r.valid.on not in self.pair.version(cast(Side, side)).pinned:
-                    lo = "" if r.valid.lo is None else f"{_literal(r.valid.lo)} <= "
-                    hi = "" if r.valid.hi is None else f" <= {_literal(r.valid.hi)}"
+                    lo = "" if r.valid.lo is None else f"{value_text(r.valid.lo)} <= "
+                    hi = "" if r.valid.hi is None else f" <= {value_text(r.valid.hi)}"
                     atoms[f"{lo}{r.valid.on}{hi}"] = None
                     fields.add(r.valid.on)
                 for u in r.unless:
@@ -398,7 +398,7 @@ def _result_key(r: OutputResult) -> tuple[object, ...]:
     return (r.status, r.values if r.status in ("ok", "conflict") else ())
 
 
-def _literal(v: object) -> str:
+def value_text(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dt.date):
@@ -541,6 +541,6 @@ def _givers(rs: ir.RuleSet, output: str, member: str) -> list[str] | None:
         value = dict(r.then)[output]
         if not isinstance(value, ir.Const):
             return None
-        if _literal(value.value) == member:
+        if value_text(value.value) == member:
             out.append(r.id)
     return out

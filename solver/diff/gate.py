@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from solver.checks.findings import Finding, Kind
-from solver.diff.engine import DiffReport, Region, _literal
+from solver.diff.engine import DiffReport, Region, value_text
 from solver.language.changes import ChangeM
 
 
@@ -22,7 +22,7 @@ def matches(change: ChangeM, region: Region) -> bool:
                 return False
     if change.values is not None:
         for value, side in ((change.values.old, region.old), (change.values.new, region.new)):
-            if value is not None and _literal(value) != side.value:
+            if value is not None and value_text(value) != side.value:
                 return False
     return True
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from solver.language.model import ExprSrc, Id, Name, _Strict
+from solver.language.model import ExprSrc, Id, Name, StrictModel
 
 # ---------------------------------------------------------------- properties.yaml
 
@@ -14,7 +14,7 @@ from solver.language.model import ExprSrc, Id, Name, _Strict
 KeyType = Name
 
 
-class PropertyM(_Strict):
+class PropertyM(StrictModel):
     """A drafter's invariant. Over persons: every valid person meeting `assume` makes `prove` true
     (known and true). Over parameter keys (`for` given): wherever the tables it reads have rows."""
 
@@ -27,5 +27,5 @@ class PropertyM(_Strict):
     for_: dict[Name, KeyType] = Field(default_factory=dict, alias="for", description="key name -> type")
 
 
-class PropertiesFile(_Strict):
+class PropertiesFile(StrictModel):
     properties: list[PropertyM] = Field(max_length=10_000)

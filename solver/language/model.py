@@ -20,23 +20,23 @@ ExprSrc = Annotated[str, StringConstraints(max_length=20_000)] | bool | int
 Scalar = str | bool | int | dt.date
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
-class Labelled(_Strict):
+class Labelled(StrictModel):
     zh: str = ""
     en: str = ""
     doc: str = ""
 
 
-class RuleSetMeta(_Strict):
+class RuleSetMeta(StrictModel):
     name: str
     title: str = ""
     time: Name | None = Field(None, description="input that `valid` intervals refer to by default")
 
 
-class SourceM(_Strict):
+class SourceM(StrictModel):
     title: str
     status: Literal["draft", "enacted", "notice", "faq"]
     number: str = ""
@@ -46,25 +46,25 @@ class SourceM(_Strict):
     doc: str = ""
 
 
-class ClauseM(_Strict):
+class ClauseM(StrictModel):
     source: str
     where: str = ""
     text: str = Field(description="the exact text of the clause, a substring of the source")
 
 
-class NoteM(_Strict):
+class NoteM(StrictModel):
     id: Id
     kind: Literal["defect", "ambiguity", "remark"]
     cites: list[str] = []
     text: str
 
 
-class ValueLabel(_Strict):
+class ValueLabel(StrictModel):
     zh: str = ""
     en: str = ""
 
 
-class TypeM(_Strict):
+class TypeM(StrictModel):
     values: list[Name] = Field(min_length=1)
     labels: dict[Name, ValueLabel] = {}
     doc: str = ""
@@ -75,7 +75,7 @@ class InputM(Labelled):
     range: list[int] | list[dt.date] | None = None
 
 
-class ConstraintM(_Strict):
+class ConstraintM(StrictModel):
     id: Id
     expr: ExprSrc
     doc: str = ""
@@ -93,12 +93,12 @@ class OutputM(Labelled):
     default: Scalar | None = None
 
 
-class ParamKeyM(_Strict):
+class ParamKeyM(StrictModel):
     name: Name
     type: Name
 
 
-class ParamRowM(_Strict):
+class ParamRowM(StrictModel):
     key: list[Scalar]
     value: Scalar
     cites: list[str] = Field(min_length=1)
@@ -110,20 +110,20 @@ class ParamM(Labelled):
     rows: list[ParamRowM]
 
 
-class OptionM(_Strict):
+class OptionM(StrictModel):
     values: dict[Name, str] = Field(min_length=2, description="each reading and what it means")
     default: Name
     cites: list[str] = []
     note: str
 
 
-class ValidM(_Strict):
+class ValidM(StrictModel):
     on: Name | None = None
     from_: int | dt.date | None = Field(None, alias="from")
     to: int | dt.date | None = None
 
 
-class RuleM(_Strict):
+class RuleM(StrictModel):
     id: Id
     cites: list[str] = Field(min_length=1)
     quote: str
@@ -134,7 +134,7 @@ class RuleM(_Strict):
     doc: str = ""
 
 
-class RuleFile(_Strict):
+class RuleFile(StrictModel):
     """One YAML file of a rule set: any of these sections."""
 
     ruleset: RuleSetMeta | None = None
@@ -151,7 +151,7 @@ class RuleFile(_Strict):
     rules: list[RuleM] = []
 
 
-class CaseM(_Strict):
+class CaseM(StrictModel):
     """A worked case (cases/) or a sample person (samples/)."""
 
     id: str
