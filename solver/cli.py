@@ -532,7 +532,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
-            rules=args.rules,
+            rules=args.with_rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -690,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
-    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
+    b.add_argument("--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output")
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 
