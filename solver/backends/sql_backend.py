@@ -490,13 +490,7 @@ class _Compiler:
         return c.level if c else 0
 
     def query(
-        self,
-        source: str,
-        outputs: Sequence[str],
-        keep: Sequence[str],
-        valid: bool = False,
-        rules: bool = True,
-        why: Literal["names", "codes"] = "names",
+        self, source: str, outputs: Sequence[str], keep: Sequence[str], valid: bool = False, rules: bool = True
     ) -> str:
         """SELECT over `source` (a table or subquery with one typed column per input, NULL when
         missing): `keep` columns passed through, then the result columns of `outputs`."""
@@ -534,6 +528,7 @@ class _Compiler:
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS l{level}"
         final = [d.ident(k) for k in keep] + ([d.ident("_valid")] if valid else [])
         for name in outputs:
+            o = self.rs.outputs[name]
             s = d.ident(f"s_{name}")
             final.append(f"{d.ident(f'o_{name}')} AS {d.ident(name)}")
             named = " ".join(f"WHEN {c} THEN {d.string(st)}" for st, c in STATUS_CODE.items())
@@ -544,12 +539,6 @@ class _Compiler:
                 final.append(f"{d.ident(f'v_{name}')} AS {d.ident(name + '__values')}")
             masks = self.columns[f"o_{name}"].masks
             unknown = f"{s} = {UNKNOWN}"
-            if why == "codes":  # the mask words themselves; why_table() spells them out once
-                final += [
-                    f"CASE WHEN {unknown} THEN {d.ident(f'o_{name}__m{w}')} END AS {d.ident(f'{name}__why{w}')}"
-                    for w in sorted(masks)
-                ]
-                continue
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             empty = f"CAST({d.array([])} AS {strings})"
             for label in ("missing", "reason"):
@@ -557,36 +546,27 @@ class _Compiler:
                 joined = parts[0] if len(parts) == 1 else d.concat(parts) if parts else empty
                 col = f"CASE WHEN {unknown} THEN {joined} ELSE {empty} END" if parts else empty
                 final.append(f"{col} AS {d.ident(f'{name}__{label}')}")
-        if why == "codes":
-            return f"SELECT {', '.join(final)} FROM ({sql}) AS decided"
+            del o
         # One row of name arrays, bit i of word w at index i: what a why-unknown mask spells out.
-        table = self.why_table()
         names = []
-        strings = d.array_type(d.sql_type(ir.EnumT("", ())))
         for w in range(self.words):
-            for label in ("missing", "reason"):
-                items = ["NULL"] * WORD_BITS
-                for word, bit, kind, text in table:
-                    if word == w and kind == label:
-                        items[bit] = d.string(text)
-                names.append(f"CAST({d.array(items)} AS {strings}) AS {d.ident(f'_{label}{w}')}")
+            missing: list[str] = ["NULL"] * WORD_BITS
+            reasons: list[str] = ["NULL"] * WORD_BITS
+            for key, i in self.bits.items():
+                if i // WORD_BITS != w:
+                    continue
+                if key in self.rs.inputs:
+                    missing[i % WORD_BITS] = d.string(key)
+                elif key.startswith("param:"):
+                    reasons[i % WORD_BITS] = d.string("no parameter row in " + key[6:])
+                elif key == "calendar":
+                    reasons[i % WORD_BITS] = d.string(f"date out of range: outside {dates.FIRST}..{dates.LAST}")
+                else:
+                    reasons[i % WORD_BITS] = d.string(key[7:] + " has no single value")
+            strings = d.array_type(d.sql_type(ir.EnumT("", ())))
+            names.append(f"CAST({d.array(missing)} AS {strings}) AS {d.ident(f'_missing{w}')}")
+            names.append(f"CAST({d.array(reasons)} AS {strings}) AS {d.ident(f'_reason{w}')}")
         return f"SELECT {', '.join(final)} FROM ({sql}) AS decided, (SELECT {', '.join(names)}) AS names"
-
-    def why_table(self) -> list[tuple[int, int, str, str]]:
-        """(word, bit, "missing" | "reason", text) of every why-unknown bit: an input that is
-        missing, or a cause of another kind."""
-        out = []
-        for key, i in self.bits.items():
-            if key in self.rs.inputs:
-                kind, text = "missing", key
-            elif key.startswith("param:"):
-                kind, text = "reason", "no parameter row in " + key[6:]
-            elif key == "calendar":
-                kind, text = "reason", f"date out of range: outside {dates.FIRST}..{dates.LAST}"
-            else:
-                kind, text = "reason", key[7:] + " has no single value"
-            out.append((i // WORD_BITS, i % WORD_BITS, kind, text))
-        return out
 
     def _needed_of(self, todo: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -613,19 +593,12 @@ class Compiled:
         *,
         valid: bool = False,
         rules: bool = True,
-        why: Literal["names", "codes"] = "names",
     ) -> str:
         """SELECT over `source` (one typed column per input, NULL when missing): the `keep` columns,
         `_valid` (the input constraints hold) when asked, then the result columns of `outputs`
-        (with O__rules, the applying rules, when `rules`). Why an output is unknown comes as
-        O__missing and O__reason lists (`why="names"`), or as the mask words O__why<w> that
-        `why_table()` spells out (`"codes"`: a few integers per row instead of lists, 3x faster)."""
+        (with O__rules, the applying rules, when `rules`)."""
         names = list(outputs if outputs is not None else self.rs.outputs)
-        return self.compiler.query(source, names, keep, valid, rules, why)
-
-    def why_table(self) -> list[tuple[int, int, str, str]]:
-        """(word, bit, "missing" | "reason", text): bit `bit` of O__why<word> set means that text."""
-        return self.compiler.why_table()
+        return self.compiler.query(source, names, keep, valid, rules)
 
     def input_schema(self) -> dict[str, str]:
         return {n: self.dialect.sql_type(i.type) for n, i in self.rs.inputs.items()}
@@ -642,11 +615,7 @@ def compile_ruleset(rs: ir.RuleSet, dialect: Dialect | str = DUCKDB, *, track: b
 # ---------------------------------------------------------------- results back to Decisions
 
 
-def result_from_row(
-    rs: ir.RuleSet, name: str, row: Mapping[str, Any], why: Sequence[tuple[int, int, str, str]] = ()
-) -> OutputResult:
-    """One output's result from a result row; with `why` (Compiled.why_table()), from the
-    O__why<w> codes instead of the O__missing / O__reason lists."""
+def result_from_row(rs: ir.RuleSet, name: str, row: Mapping[str, Any]) -> OutputResult:
     status = cast(Status, row[f"{name}__status"])
     card = rs.outputs[name].cardinality
     value = row[name]
@@ -656,14 +625,14 @@ def result_from_row(
         values = tuple(row[f"{name}__values"])
     else:
         values = ()
-    if why:
-        set_bits = [(kind, text) for w, b, kind, text in why if (row.get(f"{name}__why{w}") or 0) >> b & 1]
-        missing = tuple(sorted(t for k, t in set_bits if k == "missing"))
-        reasons = tuple(t for k, t in set_bits if k == "reason")
-    else:
-        missing = tuple(sorted(row[f"{name}__missing"] or ()))
-        reasons = tuple(row[f"{name}__reason"] or ())
-    return OutputResult(name, status, values, tuple(row.get(f"{name}__rules") or ()), missing, reasons)
+    return OutputResult(
+        name,
+        status,
+        values,
+        tuple(row[f"{name}__rules"] or ()),
+        tuple(sorted(row[f"{name}__missing"] or ())),
+        tuple(row[f"{name}__reason"] or ()),
+    )
 
 
 def input_table_sql(rs: ir.RuleSet, d: Dialect, persons: Sequence[Person]) -> str:
