@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -461,11 +460,8 @@ def switched_off(rs: ir.RuleSet, rng: random.Random) -> list[Mutant]:
 
 
 def in_force_years(source: ir.Source) -> tuple[int, int] | None:
-    """The years a document is in force, read from its `in_force` text (None: not stated)."""
-    years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", source.in_force)]
-    if not years:
-        return None
-    return (min(years), 9999) if source.in_force.strip().startswith("from") else (min(years), max(years))
+    """The insurance years a document governs (sources.yaml `in_force`; None: not stated)."""
+    return source.in_force.years if source.in_force else None
 
 
 def _rule_years(r: ir.Rule) -> tuple[int, int] | None:
@@ -495,7 +491,8 @@ def citation_out_of_force(rs: ir.RuleSet, rng: random.Random) -> list[Mutant]:
             continue
         cid = rng.choice(outside)
         m = dataclasses.replace(r, cites=(*r.cites, cid))
-        what = f"{r.id} (valid {years[0]}..{years[1]}) also cites {cid} ({rs.sources[rs.clauses[cid].source].in_force})"
+        span = in_force_years(rs.sources[rs.clauses[cid].source])
+        what = f"{r.id} (valid {years[0]}..{years[1]}) also cites {cid} (in force {span})"
         out.append(
             Mutant(
                 f"citation_out_of_force:{r.id}",
