@@ -31,6 +31,7 @@ from solver.diff.engine import Pair, Version, diff
 from solver.diff.gate import gate
 from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
+from solver.query import Unknown, Unsat
 from solver.testing.mutants import DRAFTING, OWN_OPERATORS, Mutant, mutants, spread_sample
 
 ROOT = Path(__file__).resolve().parents[1] / "rules" / "shanghai"
@@ -76,8 +77,8 @@ def equivalent(m: Mutant, original: ir.RuleSet) -> bool | None:
     """True: z3 proves that no output differs for any valid person (default options); None: z3
     gave up (the mutant is kept)."""
     pair = Pair(Version(original, "old"), Version(resolve(m.rs), "new"), {}, EQUIVALENCE_TIMEOUT_MS)
-    res = pair.solver.check(z3.Or([pair.differs(o) for o in original.outputs if o in m.rs.outputs]))
-    return None if res == z3.unknown else res == z3.unsat
+    res = pair.solver.ask(z3.Or([pair.differs(o) for o in original.outputs if o in m.rs.outputs]))
+    return None if isinstance(res, Unknown) else isinstance(res, Unsat)
 
 
 def against_gate(m: Mutant, original: ir.RuleSet) -> list[Finding]:

@@ -19,6 +19,7 @@ import z3
 from solver import ir
 from solver.checks.findings import Finding
 from solver.passes.timeline import Interval, Point
+from solver.query import Sat, Unknown
 from solver.semantics.terms import less
 
 if TYPE_CHECKING:
@@ -89,9 +90,9 @@ def citations_out_of_force(ck: Checker, seen: Mapping[str, Mapping[str, ir.Value
                 less(v, ck.enc.const_term(part.hi, t), strict=False),
             )
             res, person = ck.ask(ck.solver(z3.BoolVal(True)), ck.enc.applying(r.id), within, person=True)
-            if res == z3.unknown:
+            if isinstance(res, Unknown):
                 undecided.append(ck.undecided(r.id, [r.id], f"can {r.id} apply in {part}?", str(part)))
-            return res == z3.sat, person
+            return isinstance(res, Sat), person
 
         names = ", ".join(sorted(docs))
         for part in _minus(valid, list(docs.values())):
