@@ -84,3 +84,21 @@ def test_accepted_yaml_is_read_through_a_strict_model(tmp_path: Path, entry: str
     with pytest.raises(Exception, match=message) as e:
         load_accepted(tmp_path)
     assert "accepted.yaml:" in str(e.value)  # positioned: file:line:col
+
+
+def test_against_sees_a_value_or_a_citation_only_one_version_names() -> None:
+    """The diff pairs persons valid in both versions: an added enum value and a changed citation
+    change no paired decision, so --against reports them by name (solver/diff/vocabulary.py)."""
+    import random
+
+    from solver.diff.vocabulary import vocabulary_changes
+    from solver.testing.mutants import citation_out_of_force, new_enum_value
+
+    rs = load_ruleset(ROOT / "rules" / "shanghai")
+    assert vocabulary_changes(resolve(rs), resolve(rs)) == []
+    enum = new_enum_value(rs)[0]
+    found = vocabulary_changes(resolve(rs), resolve(enum.rs))
+    assert [f.subject.endswith("=added_value: only in new") for f in found] == [True], found
+    cite = citation_out_of_force(rs, random.Random(1))[0]
+    found = vocabulary_changes(resolve(cite.rs), resolve(rs))  # the citation dropped again
+    assert len(found) == 1 and found[0].kind == "unintended_change" and "no longer" in found[0].explanation

@@ -29,6 +29,7 @@ from solver.checks.cases import check_cases
 from solver.checks.findings import Finding, apply_accepted, load_accepted
 from solver.diff.engine import Pair, Version, diff
 from solver.diff.gate import gate
+from solver.diff.vocabulary import vocabulary_changes
 from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
 from solver.query import Unknown, Unsat
@@ -83,8 +84,10 @@ def equivalent(m: Mutant, original: ir.RuleSet) -> bool | None:
 
 def against_gate(m: Mutant, original: ir.RuleSet) -> list[Finding]:
     """What fails `elig check MUTANT --against ORIGINAL` (no changes declared)."""
-    report = diff(Version(original, "old"), Version(resolve(m.rs), "new"))
-    return [f for f in gate(report, []) if f.kind in ("unintended_change", "undecided", "stale_change")]
+    new = resolve(m.rs)
+    report = diff(Version(original, "old"), Version(new, "new"))
+    found = gate(report, []) + vocabulary_changes(original, new)
+    return [f for f in found if f.kind in ("unintended_change", "undecided", "stale_change")]
 
 
 @dataclass
