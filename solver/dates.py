@@ -17,11 +17,15 @@ FIRST, LAST = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
 
 
 class OffCalendar(ValueError):
-    """A date function's result lies outside FIRST..LAST."""
+    """A date function's result lies outside FIRST..LAST (in `year`)."""
+
+    def __init__(self, message: str, year: int) -> None:
+        super().__init__(message)
+        self.year = year
 
 
 def _off(call: str, y: int) -> OffCalendar:
-    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}")
+    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}", y)
 
 
 def is_leap(y: int) -> bool:

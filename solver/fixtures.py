@@ -32,7 +32,7 @@ from typing import Any, Literal, cast
 import z3
 
 from solver import dates, ir
-from solver.backends.base import OutputResult
+from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.obligations import Meter, Obligation, atoms, boundary_of, obligations, static_truth
 from solver.passes.deps import deps
@@ -45,7 +45,6 @@ PairMode = Literal["unique_cause", "masking", "none", "unknown"]
 Format = Literal["yaml", "pytest", "csv"]
 
 DEFAULT_TIMEOUT_MS = 2000
-_STATUS_WORDS = ("ok", "none", "gap", "conflict", "unknown")
 
 # ---------------------------------------------------------------- results
 
@@ -1000,7 +999,7 @@ def expectation(out: ir.Output, r: OutputResult) -> Any:
         if out.cardinality == "set":
             return list(r.values)
         v = r.values[0]
-        if isinstance(v, str) and v in _STATUS_WORDS:
+        if isinstance(v, str) and v in STATUSES:
             return {"status": "ok", "values": [v]}
         return v
     if r.status == "conflict":
@@ -1111,7 +1110,7 @@ def _cell(v: Any) -> str:
         status = v.get("status", "ok")
         values = ";".join(_cell(x) for x in v.get("values", []))
         return values if status == "ok" else f"<{status}{': ' + values if values else ''}>"
-    if isinstance(v, str) and v in _STATUS_WORDS:
+    if isinstance(v, str) and v in STATUSES:
         return f"<{v}>"
     return str(v)
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from solver import dates, ir
 from solver.backends.eval_backend import EvalBackend
+from solver.semantics.reasons import no_parameter
 from solver.cli import main
 from solver.errors import InputError
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
@@ -123,7 +124,9 @@ def test_unknown_names_missing_inputs(mini: ir.RuleSet) -> None:
 def test_lookup_miss_is_unknown_with_reason(mini: ir.RuleSet) -> None:
     d = EvalBackend(mini).decide(base_person(year=2024))
     assert d["fee"].status == "unknown"
-    assert d["fee"].reasons == ("no parameter fee_table for (2024, adult)",)
+    assert d["fee"].reasons == (no_parameter("fee_table", (2024, "adult")),)
+    assert str(d["fee"].reasons[0]) == "no parameter fee_table for (2024, adult)"
+    assert d["fee"].reasons[0].text("zh") == "参数表 fee_table 没有 (2024, adult) 这一行"
 
 
 def test_exception_and_conflict(mini: ir.RuleSet) -> None:
