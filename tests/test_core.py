@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from solver import dates, ir
 from solver.backends.eval_backend import EvalBackend
-from solver.semantics.reasons import no_parameter
 from solver.cli import main
 from solver.errors import InputError
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
@@ -22,6 +21,7 @@ from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
 from solver.person import parse_person
 from solver.printer import to_text
+from solver.semantics.reasons import no_parameter
 
 MINI = Path(__file__).parent / "data" / "mini"
 LOC = ir.Loc("<test>", 1, 1)

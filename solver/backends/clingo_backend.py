@@ -122,9 +122,8 @@ def _fact(pred: Callable[..., Predicate], *args: object) -> clingo.Symbol:
 
 # ---------------------------------------------------------------- the program text
 
-# Month m: length in a common year, days before it in a common year, is February, after February.
-_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+# The calendar's arithmetic written in ASP from solver/dates.py's tables (tests/test_dates.py
+# checks the terms against dates.day_number and datetime over the calendar's edges).
 
 
 def _leap(y: str) -> str:
@@ -166,7 +165,7 @@ def _q(s: str) -> str:
 def _const_date(d: dt.date) -> str:
     """A date constant for facts and heads: d(Y,M,D,N) with N the same ASP arithmetic, the
     month table's entries filled in."""
-    n = _day_number_term(str(d.year), str(_BEFORE[d.month - 1]), str(int(d.month > 2)), str(d.day))
+    n = _day_number_term(str(d.year), str(dates.CUMULATIVE_DAYS[d.month - 1]), str(int(d.month > 2)), str(d.day))
     return f"d({d.year},{d.month},{d.day},{n})"
 
 
@@ -190,7 +189,7 @@ _BASE = "\n".join(
         "% month(M, CommonLength, DaysBefore, IsFebruary, AfterFebruary)",
         *(
             f"month({m},{n},{b},{int(m == 2)},{int(m > 2)})."
-            for m, n, b in zip(range(1, 13), _LENGTHS, _BEFORE, strict=True)
+            for m, n, b in zip(range(1, 13), dates.COMMON_MONTH_LENGTHS, dates.CUMULATIVE_DAYS, strict=True)
         ),
         "pkey(P,K) :- prow(P,K,_).",
         "% constant dates used in rules, with their day numbers",
