@@ -432,8 +432,12 @@ def diff(
     pair = Pair(old, new, fix or {}, timeout_ms)
     differ = _Differ(pair, max_regions, on_step)
     names = list(outputs) if outputs else list(dict.fromkeys([*old.rs.outputs, *new.rs.outputs]))
-    results = tuple(differ.output(n) for n in names)
-    return DiffReport(old.label, new.label, results, time.perf_counter() - start)
+    results = []
+    for i, n in enumerate(names, 1):
+        if on_step:
+            on_step(f"output {i}/{len(names)}: {n}")
+        results.append(differ.output(n))
+    return DiffReport(old.label, new.label, tuple(results), time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------- counts
