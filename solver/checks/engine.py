@@ -28,6 +28,7 @@ from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
+from solver.semantics.reasons import joined, no_parameter
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import Sym, less
 
@@ -427,7 +428,7 @@ class Checker:
                 got = self.ref.decide(person)[o.name]
                 if got.status != "unknown":
                     raise BackendDisagreement(f"{o.name} is known for {person} by eval")
-                why = f"{o.name} is unknown for a complete person: {'; '.join(got.reasons) or 'a value is unknown'}"
+                why = f"{o.name} is unknown for a complete person: {joined(got.reasons) or 'a value is unknown'}"
                 out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
@@ -584,7 +585,7 @@ class Checker:
                 if person is None:
                     continue
                 shown = ", ".join(str(v) for v in key)
-                reason = f"no parameter {name} for ({shown})"
+                reason = no_parameter(name, key)
                 decision = self.ref.decide(person)
                 hit = [n for n in unknown if reason in decision[n].reasons]
                 if not hit:
@@ -692,7 +693,7 @@ def _gives(r: ir.Rule, output: str, value: str) -> bool:
 
 
 def _param_cites(rs: ir.RuleSet, res: Any) -> list[str]:
-    names = {r.split(" ")[2] for r in res.reasons if r.startswith("no parameter ")}
+    names = {r.name for r in res.reasons if r.kind == "no_parameter"}
     return [c for n in sorted(names) if n in rs.params for row in rs.params[n].rows for c in row.cites][:4]
 
 

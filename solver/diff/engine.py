@@ -18,7 +18,7 @@ from typing import Literal, cast
 import z3
 
 from solver import ir
-from solver.backends.base import OutputResult
+from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.engine import conjuncts
 from solver.passes.deps import deps
@@ -28,7 +28,6 @@ from solver.semantics.symbolic import Encoding, OutputSym
 from solver.semantics.terms import Term, equal, evaluate
 
 Side = Literal["old", "new"]
-STATUSES = ("ok", "none", "gap", "conflict", "unknown")
 
 
 @dataclass(frozen=True)
