@@ -690,7 +690,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
-    b.add_argument("--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output")
+    b.add_argument(
+        "--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 
