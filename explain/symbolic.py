@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import z3
 
-from solver import dates, ir
+from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.passes.deps import deps
 from solver.semantics.symbolic import Encoding
-from solver.semantics.terms import DateSym, Sym, equal, evaluate, month_length
+from solver.semantics.terms import Sym, equal, evaluate
 
 
 class GuardedEncoding(Encoding):
@@ -73,18 +73,7 @@ class Symbolic:
         ]
 
     def domain(self, name: str) -> z3.BoolRef:
-        """One input's domain (as Encoding builds it for all inputs at once)."""
-        t, v = self.rs.inputs[name].type, self.enc.inputs[name].value
-        if isinstance(t, ir.BoolT):
-            return z3.BoolVal(True)
-        if isinstance(t, ir.IntT):
-            return z3.And(v >= t.lo, v <= t.hi)
-        if isinstance(t, ir.EnumT):
-            return z3.And(v >= 0, v < len(t.values))
-        assert isinstance(v, DateSym)
-        lo, hi = (dates.day_number(b.year, b.month, b.day) for b in (t.lo, t.hi))
-        dn = v.dn()
-        return z3.And(v.m >= 1, v.m <= 12, v.d >= 1, v.d <= month_length(v.y, v.m), dn >= lo, dn <= hi)
+        return self.enc.input_domains[name]
 
     def slice(self, outputs: Sequence[str] = (), rules: Sequence[str] = ()) -> Slice:
         key = (tuple(sorted(outputs)), tuple(sorted(rules)))

@@ -414,7 +414,7 @@ def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
     return out
 
 
-def run_diff(args: argparse.Namespace) -> object:
+def run_diff(args: argparse.Namespace, on_step: Callable[[str], None] | None = None) -> object:
     from solver.diff.engine import Version, combinations, count_population, diff
 
     old, new = _diff_versions(args)
@@ -431,7 +431,7 @@ def run_diff(args: argparse.Namespace) -> object:
             task = bar.add_task("diff", total=None)
             rep = diff(old, new, on_step=lambda s: bar.update(task, description=s[:100]), **kwargs)
     else:
-        rep = diff(old, new, **kwargs)
+        rep = diff(old, new, on_step=on_step, **kwargs)
     if args.population:
         return count_population(rep, old, new, args.population)
     return combinations(rep, old, new)
@@ -533,7 +533,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
-            rules=args.rules,
+            rules=args.with_rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -691,7 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
-    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
+    b.add_argument(
+        "--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 

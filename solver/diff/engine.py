@@ -18,7 +18,7 @@ from typing import Literal, cast
 import z3
 
 from solver import ir
-from solver.backends.base import OutputResult
+from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.engine import conjuncts
 from solver.passes.deps import deps
@@ -28,7 +28,6 @@ from solver.semantics.symbolic import Encoding, OutputSym
 from solver.semantics.terms import Term, equal, evaluate
 
 Side = Literal["old", "new"]
-STATUSES = ("ok", "none", "gap", "conflict", "unknown")
 
 
 @dataclass(frozen=True)
@@ -425,8 +424,12 @@ def diff(
     pair = Pair(old, new, fix or {}, timeout_ms)
     differ = _Differ(pair, max_regions, on_step)
     names = list(outputs) if outputs else list(dict.fromkeys([*old.rs.outputs, *new.rs.outputs]))
-    results = tuple(differ.output(n) for n in names)
-    return DiffReport(old.label, new.label, results, time.perf_counter() - start)
+    results = []
+    for i, n in enumerate(names, 1):
+        if on_step:
+            on_step(f"output {i}/{len(names)}: {n}")
+        results.append(differ.output(n))
+    return DiffReport(old.label, new.label, tuple(results), time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------- counts

@@ -92,6 +92,7 @@ def check_against(
     from pathlib import Path
 
     from solver.diff.engine import Version, diff
+    from solver.diff.vocabulary import vocabulary_changes
     from solver.language.changes import load_changes
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
@@ -100,4 +101,4 @@ def check_against(
     old = Version(resolve(load_ruleset(old_dir), options), old_dir)
     new = Version(resolve(load_ruleset(new_dir), options), new_dir)
     report = diff(old, new, timeout_ms=timeout_ms)
-    return report, gate(report, changes)
+    return report, gate(report, changes) + vocabulary_changes(old.rs, new.rs)

@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 # Names (inputs, outputs, definitions, parameters, options, types, enum values) and ids (rules,
 # constraints, notes): checked here so no name a file gives can mean anything but itself.
@@ -36,12 +36,26 @@ class RuleSetMeta(StrictModel):
     time: Name | None = Field(None, description="input that `valid` intervals refer to by default")
 
 
+class InForceM(StrictModel):
+    """When a document is in force, as its text says (`quote`, verbatim from the seed): from the
+    day it takes effect (施行, or the first day of the year a notice is for) to the last day it
+    is valid (有效期至; none: no end stated). `insurance_years`, for a notice about given
+    insurance years, says which: a rule dated on an int time axis (years) is compared with them,
+    else with the calendar years from..to."""
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+    insurance_years: list[int] | None = Field(None, min_length=2, max_length=2, description="[first, last]")
+    quote: str = Field(min_length=1, description="the seed's words that give the dates, verbatim")
+    doc: str = ""
+
+
 class SourceM(StrictModel):
     title: str
     status: Literal["draft", "enacted", "notice", "faq"]
     number: str = ""
     file: str = ""
-    in_force: str = ""
+    in_force: InForceM | None = None
     repeals: str = ""
     doc: str = ""
 
@@ -184,7 +198,10 @@ def model_at(path: tuple[str | int, ...], root: type[BaseModel] = RuleFile) -> t
 
 
 def _unwrap(t: Any) -> Any:
-    """Optional[M] / M | None -> M (the first model among the union's members)."""
+    """Optional[M] / M | None -> M (the first model among the union's members); a root model ->
+    what it wraps."""
+    if isinstance(t, type) and issubclass(t, RootModel):
+        return t.model_fields["root"].annotation
     if typing.get_origin(t) in (typing.Union, types.UnionType):
         for arg in typing.get_args(t):
             if isinstance(arg, type) and issubclass(arg, BaseModel):
