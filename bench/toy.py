@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from decide import per_person_us  # bench/ is on the path when a bench script runs
 
 from solver.backends.eval_backend import EvalBackend
 from solver.language.loader import load_ruleset
@@ -30,16 +29,6 @@ def by_hand(p: dict[str, Any]) -> tuple[str, bool]:
     age = p["year"] - birth.year
     band = "minor" if age < 18 else "adult" if age < 60 else "senior"
     return band, p["low_income"] or age >= 70
-
-
-def per_person_us(fn: Callable[[dict[str, Any]], object], persons: list[dict[str, Any]], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for p in persons:
-            fn(p)
-        samples.append((time.perf_counter() - t0) / len(persons) * 1e6)
-    return statistics.median(samples)
 
 
 def main() -> None:
