@@ -201,7 +201,7 @@ def _violation(ch: Checker, p: Property) -> z3.BoolRef:
 
 
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
-    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True)
+    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True, reads=_inputs_read(ch, p))
     if res == z3.unknown:
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:
