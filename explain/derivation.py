@@ -28,6 +28,7 @@ from solver.backends.base import Decision, OutputResult, Person
 from solver.backends.eval_backend import EvalBackend, Trace
 from solver.passes.options import map_expr
 from solver.printer import literal, to_text
+from solver.semantics.reasons import NOT_EVALUATED, Reason, joined
 from solver.semantics.values import (
     BINOPS,
     BUILTINS,
@@ -152,7 +153,7 @@ def cited_clauses(steps: list[Step]) -> set[str]:
 
 
 def _not_evaluated(v: Any) -> bool:
-    return isinstance(v, Unknown) and v.reasons == ("not evaluated",)
+    return isinstance(v, Unknown) and v.reasons == (NOT_EVALUATED,)
 
 
 def option_positions(source: ir.RuleSet, resolved: ir.RuleSet) -> dict[int, str]:
@@ -213,7 +214,7 @@ class Words:
         """A value for display, in the explainer's language."""
         if isinstance(v, Unknown):
             if not v.missing:
-                return "?" + (f" ({'; '.join(v.reasons)})" if v.reasons and not _not_evaluated(v) else "")
+                return "?" + (f" ({joined(v.reasons, self.lang)})" if v.reasons and not _not_evaluated(v) else "")
             names = ", ".join(self.label(n) for n in sorted(v.missing))
             return f"?（{self.w('missing')} {names}）" if self.lang == "zh" else f"? ({self.w('missing')} {names})"
         if isinstance(v, frozenset | tuple | list | set):
@@ -290,7 +291,7 @@ class Explainer(Words):
             return frozenset(r.values) if r.status == "ok" else Unknown(frozenset(r.missing), r.reasons)
         if r.status == "ok" and len(r.values) == 1:
             return r.values[0]
-        return Unknown(frozenset(r.missing), r.reasons or (f"{name} has no single value",))
+        return Unknown(frozenset(r.missing), r.reasons or (Reason("no_single_value", name),))
 
     def _compute(self, e: ir.Expr) -> Any:
         v = self.value

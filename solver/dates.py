@@ -11,17 +11,23 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-CUMULATIVE_DAYS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)  # before month m (non-leap)
+# The calendar tables every backend's date arithmetic is built from (clingo and z3 read them).
+COMMON_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # month m's days, common year
+CUMULATIVE_DAYS = tuple(sum(COMMON_MONTH_LENGTHS[:m]) for m in range(12))  # before month m (common year)
 FIRST_YEAR, LAST_YEAR = 1901, 2099
 FIRST, LAST = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
 
 
 class OffCalendar(ValueError):
-    """A date function's result lies outside FIRST..LAST."""
+    """A date function's result lies outside FIRST..LAST (in `year`)."""
+
+    def __init__(self, message: str, year: int) -> None:
+        super().__init__(message)
+        self.year = year
 
 
 def _off(call: str, y: int) -> OffCalendar:
-    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}")
+    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}", y)
 
 
 def is_leap(y: int) -> bool:

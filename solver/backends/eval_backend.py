@@ -21,6 +21,7 @@ from solver.backends.base import Decision, OutputResult, Person, Status
 from solver.errors import shorten
 from solver.passes.calendar import CalendarBounds
 from solver.printer import to_text
+from solver.semantics.reasons import NOT_EVALUATED, Reason
 from solver.semantics.values import (
     BINOPS,
     BUILTINS,
@@ -275,7 +276,7 @@ class _Gen:
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
                 if self.bounds().may_leave(e):  # the reason names the call and where it is written
-                    where = f" in {shorten(to_text(e))} at {e.loc}"
+                    where = f"{shorten(to_text(e))} at {e.loc}"
                     checked = self.const(lift(on_calendar(_DATE_MAKERS[fn], where)))
                     return f"{checked}({inner})"
                 if self.mu(e):
@@ -482,9 +483,9 @@ class _Gen:
         # applicability is (merged in finish's order), else the single value (a conflict when
         # two differ) or the set, else the default, the gap or the empty set.
         single = o.cardinality != "set"
-        conflict = self.const(Unknown(reasons=(f"{name} has conflicting values",)))
+        conflict = self.const(Unknown(reasons=(Reason("conflict", name),)))
         if default is NO_DEFAULT and default_slot < 0:
-            default_code = self.const(Unknown(reasons=(f"{name} has no value",))) if single else "_EMPTY"
+            default_code = self.const(Unknown(reasons=(Reason("no_value", name),))) if single else "_EMPTY"
         two_valued = not any(value_mus) and not any(self.rule_mu[r.id] for r in targeting)
         self.emit(f"{out} = _NONE" if single else "_vs = []")
         if not two_valued:
@@ -595,7 +596,7 @@ class Trace:
         return self.node_values.get(id(e), _NOT_EVALUATED)
 
 
-_NOT_EVALUATED = Unknown(reasons=("not evaluated",))
+_NOT_EVALUATED = Unknown(reasons=(NOT_EVALUATED,))
 _UNSET = object()  # a traced node's value before (or without) its evaluation
 
 

@@ -18,13 +18,14 @@ import z3
 
 from solver import ir
 from solver.passes.deps import deps
+from solver.query import Query, Sat
 from solver.semantics.symbolic import Encoding
 
 
 class Slicer:
     """Solvers per (scope, groups of inputs), made on first use from the scope's own assertions."""
 
-    def __init__(self, rs: ir.RuleSet, enc: Encoding, new_solver: Callable[..., z3.Solver]) -> None:
+    def __init__(self, rs: ir.RuleSet, enc: Encoding, new_solver: Callable[..., Query]) -> None:
         self.rs, self.enc, self.new_solver = rs, enc, new_solver
         self._var_input = {v.decl().name(): name for name, vs in enc.input_vars.items() for v in vs}
         parent = {name: name for name in rs.inputs}
@@ -61,7 +62,7 @@ class Slicer:
                 self._assertions[self._group[next(iter(reads[c.id]))]].append(enc.constraints[c.id])
         self._constant = [c for c in rs.constraints if not reads[c.id]]  # read no input: kept in every slice
         self._scopes: dict[int, tuple[str, z3.BoolRef, frozenset[str]]] = {}
-        self._solvers: dict[tuple[str, frozenset[str]], z3.Solver] = {}
+        self._solvers: dict[tuple[str, frozenset[str]], Query] = {}
         self._inputs_of_solver: dict[int, frozenset[str]] = {}
         self._background: dict[str, ir.Value] | bool | None = False  # False: not looked for yet
 
@@ -81,19 +82,18 @@ class Slicer:
                 todo += t.children()
         return out
 
-    def scope(self, s: z3.Solver, key: str, scope: z3.BoolRef) -> None:
+    def scope(self, s: Query, key: str, scope: z3.BoolRef) -> None:
         """Register S, the full solver of SCOPE (keyed KEY), so questions asked of it can be sliced."""
         self._scopes[id(s)] = (key, scope, frozenset(self.inputs_of(scope)))
 
     def background(self) -> dict[str, ir.Value] | None:
         """One valid person (None when z3 finds none, or gives up: then nothing is sliced)."""
         if self._background is False:
-            s = self.new_solver(self.enc.valid)
-            found = s.check(z3.Bool("background!"))  # an assumption keeps z3 incremental (no preprocessing)
-            self._background = self.enc.person_from_model(s.model()) if found == z3.sat else None
+            found = self.new_solver(self.enc.valid).ask()  # behind a literal: z3 stays incremental
+            self._background = self.enc.person_from_model(found.model) if isinstance(found, Sat) else None
         return self._background if isinstance(self._background, dict) else None
 
-    def slice(self, s: z3.Solver, reads: Iterable[str]) -> z3.Solver | None:
+    def slice(self, s: Query, reads: Iterable[str]) -> Query | None:
         """The solver of the slice of S's scope that READS (input names) fall in; None: ask S."""
         if id(s) not in self._scopes or self.background() is None:
             return None
@@ -109,7 +109,7 @@ class Slicer:
             self._inputs_of_solver[id(sliced)] = frozenset(n for g in groups for n in self._members[g])
         return self._solvers[(key, groups)]
 
-    def person(self, sliced: z3.Solver, model: z3.ModelRef) -> dict[str, Any]:
+    def person(self, sliced: Query, model: z3.ModelRef) -> dict[str, Any]:
         """The person of a slice's model: its own inputs from the model, the others from the
         background person."""
         own, rest = self._inputs_of_solver[id(sliced)], self.background()
