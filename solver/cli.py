@@ -272,7 +272,9 @@ def _check_against(args: argparse.Namespace) -> int:
 
     diff_report, findings = check_against(args.against, args.rules, args.changes, _options(args.option), args.timeout)
     label = f"{args.rules} against {args.against}"
-    result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
+    result = CheckReport(
+        label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds, times=diff_report.times
+    )
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
         _write(args.output, text, "--output")

@@ -99,6 +99,7 @@ class DiffReport:
     seconds: float = 0.0
     population: str = ""
     population_size: int = 0
+    times: frozenset[str] = frozenset()  # the inputs that are times of day (shown as HH:MM)
 
     @property
     def regions(self) -> tuple[Region, ...]:
@@ -301,7 +302,7 @@ class _Differ:
             here = osym.value.value
             const = enc.const_term(got, out.type)
             constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
-            text = _literal(got)
+            text = _literal(got, out.type)
         if not constant:
             exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
             if not rules and out.default is not None:
@@ -405,7 +406,9 @@ def _result_key(r: OutputResult) -> tuple[object, ...]:
     return (r.status, r.values if r.status in ("ok", "conflict") else ())
 
 
-def _literal(v: object) -> str:
+def _literal(v: object, t: ir.Type | None = None) -> str:
+    if t is not None and ir.is_time(t) and isinstance(v, int):
+        return ir.time_text(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dt.date):
@@ -433,7 +436,8 @@ def diff(
     differ = _Differ(pair, max_regions, on_step)
     names = list(outputs) if outputs else list(dict.fromkeys([*old.rs.outputs, *new.rs.outputs]))
     results = tuple(differ.output(n) for n in names)
-    return DiffReport(old.label, new.label, results, time.perf_counter() - start)
+    times = frozenset(n for v in (old, new) for n, i in v.rs.inputs.items() if ir.is_time(i.type))
+    return DiffReport(old.label, new.label, results, time.perf_counter() - start, times=times)
 
 
 # ---------------------------------------------------------------- counts
