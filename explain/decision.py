@@ -1,9 +1,8 @@
 """Rendering a decision. The readable form shows what applies to the person, grouped by programme,
 each answer with its clauses; answers that do not concern the person are counted, not listed;
-unknown answers are listed by name, with the consultant's ranking of what to ask next (the missing
-fields that decide the most of them first); an answer that another reading of an option changes
-shows each reading's value. `full_text` is the old one-line-per-output listing (`decide --all`);
-JSON keeps everything."""
+unknown answers are listed by name with the fields most often missing among them (a count); an answer
+that another reading of an option changes shows each reading's value. `full_text` is the old
+one-line-per-output listing (`decide --all`); JSON keeps everything."""
 
 from __future__ import annotations
 
@@ -17,11 +16,10 @@ from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
 
 if TYPE_CHECKING:
-    from explain.consult import Consultant, Consultation
     from explain.derivation import Step
 
 Lang = Literal["zh", "en"]
-ASK_AT_MOST = 3  # fields named from the consult ranking of what to ask next; the rest are counted
+ASK_AT_MOST = 3  # fields named as the most often missing among unknown answers (a count, not a ranking)
 
 PROGRAMMES = {
     "resident": {"zh": "城乡居民医保", "en": "resident scheme"},
@@ -40,16 +38,10 @@ WORDS = {
     "unknowns": {"zh": "尚不能确定", "en": "not yet decided"},
     "missing": {"zh": "缺少", "en": "missing"},
     "ask": {
-        "zh": "下一步应询问（括号内为该项信息能确定的未定答案数）",
-        "en": "what to ask next (how many of the open answers each would decide)",
+        "zh": "最常缺少的信息（括号内为缺少该项的答案数）",
+        "en": "facts most often missing (count of the answers that lack each)",
     },
     "answers": {"zh": "项", "en": "answers"},
-    "answer": {"zh": "项", "en": "answer"},
-    "and_more": {"zh": "另有 {n} 项", "en": "and {n} more"},
-    "unsettled": {
-        "zh": "{n} 项答案中有信息未能在求解时限内判断是否影响结果",
-        "en": "for {n} answers the solver could not settle in time whether some fields decide them",
-    },
     "not_concerned": {
         "zh": "另有 {n} 项与此人无关（无值或仅为默认值），--all 列出全部",
         "en": "{n} more answers do not concern this person (no value, or only a default); --all lists them",
@@ -229,37 +221,6 @@ def with_readings(
     return out
 
 
-# ---------------------------------------------------------------- what to ask next
-
-
-def open_answers(d: Decision) -> list[str]:
-    """The outputs left unknown for want of facts (not for a stated reason such as a missing table)."""
-    return [n for n, r in d.results.items() if r.status == "unknown" and r.missing]
-
-
-class AskNext:
-    """The consultant's ranking of the missing fields for one person's open answers (one
-    consultant per option assignment, reused for every person decided under it)."""
-
-    def __init__(self, rs: ir.RuleSet) -> None:
-        self.rs = rs
-        self._by_options: dict[tuple[tuple[str, str], ...], Consultant] = {}
-
-    def __call__(self, person: Person, d: Decision) -> Consultation | None:
-        from explain.consult import Consultant
-        from solver.backends.eval_backend import EvalBackend
-        from solver.passes.options import resolve
-
-        names = open_answers(d)
-        if not names:
-            return None
-        key = tuple(sorted(d.options.items()))
-        if key not in self._by_options:
-            resolved = resolve(self.rs, d.options)
-            self._by_options[key] = Consultant(resolved, EvalBackend(resolved))
-        return self._by_options[key].consult(person, names)
-
-
 # ---------------------------------------------------------------- the readable form
 
 
@@ -302,9 +263,7 @@ def decision_text(
     *,
     lang: Lang = "zh",
     other_readings: Mapping[str, list[Reading]] | None = None,
-    ask: Consultation | None = None,
 ) -> str:
-    """`ask`: the consultation of the open answers (`AskNext`), ranking what to ask next."""
     compared = other_readings is not None
     # A reading under which an answer needs more facts is counted per reading, not listed per answer.
     needs_more: Counter[tuple[str, str]] = Counter()
@@ -321,6 +280,7 @@ def decision_text(
     if changed:
         lines.append(f"   {w('options', lang)}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     hidden = 0
+    missing: Counter[str] = Counter()
     used_options: dict[str, None] = {}
     for prog, names in _by_programme(rs).items():
         shown: list[str] = []
@@ -351,25 +311,19 @@ def decision_text(
         if not shown:  # nothing of this programme concerns the person: one line
             lines.append(f" {heading}: " + w("untouched", lang).format(n=len(unknown)))
             continue
+        for name in unknown:
+            missing.update(d.results[name].missing)
         lines.append(f" {heading}")
         lines.extend(shown)
         if unknown:
             sep = "、" if lang == "zh" else ", "
             listed = sep.join(_label(rs, n, lang) for n in unknown)
             lines.append(f"   {w('unknowns', lang)} ({len(unknown)}): {listed}")
-    if ask is not None and ask.ask:
-        sep = "" if lang == "zh" else " "
-        named = []
-        for a in ask.ask[:ASK_AT_MOST]:
-            n = len(a.outputs)
-            named.append(f"{_label(rs, a.field, lang)} ({n}{sep}{w('answers' if n > 1 else 'answer', lang)})")
-        rest = len(ask.ask) - ASK_AT_MOST
-        if rest > 0:
-            named.append(w("and_more", lang).format(n=rest))
-        lines.append(f" {w('ask', lang)}: " + ", ".join(named))
-    unsettled = sum(1 for o in ask.outputs if o.undecided) if ask is not None else 0
-    if unsettled:
-        lines.append(" " + w("unsettled", lang).format(n=unsettled))
+    if missing:
+        ask = ", ".join(
+            f"{_label(rs, f, lang)} ({n} {w('answers', lang)})" for f, n in missing.most_common(ASK_AT_MOST)
+        )
+        lines.append(f" {w('ask', lang)}: {ask}")
     if hidden:
         lines.append(" " + w("not_concerned", lang).format(n=hidden))
     for option, _value in needs_more:

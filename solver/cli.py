@@ -87,7 +87,7 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from explain.decision import AskNext, decision_json, decision_text, full_text, readings
+    from explain.decision import decision_json, decision_text, full_text, readings
     from solver.backends.base import Decision, Person
     from solver.cases import collect
     from solver.compiled import AnyOptions
@@ -97,7 +97,6 @@ def cmd_decide(args: argparse.Namespace) -> int:
     rs = load_ruleset(args.rules)
     cli_options = _options(args.option)
     decider = AnyOptions(rs, args.backend)  # one compile shared by every person and reading
-    ask_next = AskNext(rs)
 
     results = []
     failed = 0
@@ -124,8 +123,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         elif args.all:
             print(full_text(rs, f"{case.id} ({path})", decision))
         else:
-            ask = ask_next(person, decision)
-            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other, ask=ask))
+            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other))
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return 2 if failed else 0
