@@ -29,6 +29,7 @@ from explain.symbolic import Slice, Symbolic
 from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
+from solver.query import Query, Sat, Unknown, Unsat
 
 
 @dataclass(frozen=True)
@@ -129,30 +130,27 @@ class Consultant:
         fields = a.slice_fields(sl)
         missing = [f for f in fields if f not in person]
         known = partial.status != "unknown"
-        s = z3.Solver()
-        if timeout_ms:
-            s.set("timeout", timeout_ms)
-        s.add(*a.hard(sl), *a.fixed(person, [f for f in fields if f in person]))
+        s = Query(*a.hard(sl), *a.fixed(person, [f for f in fields if f in person]), timeout_ms=timeout_ms)
         if known and not self.verify:  # Kleene evaluation is sound: every completion agrees
             return OutputConsult(name, "determined", partial, by_eval=True)
         first = s.check()
-        if first != z3.sat:
-            return OutputConsult(name, "unknown" if first == z3.unknown else "inconsistent", partial)
-        first_model = s.model()
+        if not isinstance(first, Sat):
+            return OutputConsult(name, "unknown" if isinstance(first, Unknown) else "inconsistent", partial)
+        first_model = first.model
         r0 = self.ev.decide({**person, **a.values(first_model, missing)})[name]
         if known and partial.key() != r0.key():
             raise ExplanationMismatch(f"{name}: eval gives {partial} for the partial person, {r0} for a completion")
         got = s.check(z3.Not(a.result_is(name, r0)))
-        if got == z3.unsat:
+        if isinstance(got, Unsat):
             return OutputConsult(name, "determined", r0, by_eval=known)
-        if got == z3.unknown:
+        if isinstance(got, Unknown):
             return OutputConsult(name, "unknown", partial)
         if known:
             raise ExplanationMismatch(f"{name}: eval says determined for the partial person, z3 finds another")
-        other = self.ev.decide({**person, **a.values(s.model(), missing)})[name]
+        other = self.ev.decide({**person, **a.values(got.model, missing)})[name]
         if other.key()[:2] == r0.key()[:2]:
             raise ExplanationMismatch(f"{name}: z3 finds a completion unlike {r0}, eval says it is the same")
-        completions = [{**person, **a.values(m, missing)} for m in (first_model, s.model())]
+        completions = [{**person, **a.values(m, missing)} for m in (first_model, got.model)]
         examples, complete = self._possible(s, person, name, missing, [r0, other])
         probed = self._probe(name, sl, missing, completions)
         proof_ms = min(timeout_ms, PROOF_MS) if timeout_ms else PROOF_MS
@@ -160,7 +158,7 @@ class Consultant:
         return OutputConsult(name, "open", partial, examples, deciders, undecided, complete=complete)
 
     def _possible(
-        self, s: z3.Solver, person: Person, name: str, missing: list[str], found: list[OutputResult]
+        self, s: Query, person: Person, name: str, missing: list[str], found: list[OutputResult]
     ) -> tuple[tuple[OutputResult, ...], bool]:
         """Every result the output can still have, for bool and enum outputs (at most POSSIBLE of
         them; each new one from a completion eval re-decides); others keep two examples."""
@@ -169,10 +167,10 @@ class Consultant:
             return tuple(found), False
         while len(found) <= POSSIBLE:
             got = s.check(z3.Not(z3.Or([a.result_is(name, r) for r in found])))
-            if got != z3.sat:
+            if not isinstance(got, Sat):
                 ordered = sorted(found, key=lambda r: (r.status, [str(v) for v in r.values]))
-                return tuple(ordered), got == z3.unsat
-            new = self.ev.decide({**person, **a.values(s.model(), missing)})[name]
+                return tuple(ordered), isinstance(got, Unsat)
+            new = self.ev.decide({**person, **a.values(got.model, missing)})[name]
             if any(new.key()[:2] == r.key()[:2] for r in found):
                 raise ExplanationMismatch(f"{name}: z3 finds a new result, eval gives a known one ({new})")
             found.append(new)
@@ -212,11 +210,8 @@ class Consultant:
         if len(probed) == len(missing):
             return tuple(probed), ()
         a, b = self.a, self.b
-        s = z3.Solver()
-        if timeout_ms:
-            s.set("timeout", timeout_ms)
         known = [f for f in a.slice_fields(sl) if f in person]
-        s.add(*a.hard(sl), *b.hard(sl), *a.fixed(person, known), *b.fixed(person, known))
+        s = Query(*a.hard(sl), *b.hard(sl), *a.fixed(person, known), *b.fixed(person, known), timeout_ms=timeout_ms)
         s.add(z3.Not(a.same_result(b, name)))
         differs: dict[str, z3.BoolRef] = {}
         for f in missing:
@@ -227,13 +222,12 @@ class Consultant:
         s.add(*(z3.Not(differs[f]) for f in probed))
         while True:
             got = s.check()
-            if got == z3.unsat:
+            if isinstance(got, Unsat):
                 return tuple(f for f in missing if f in deciders), ()
-            if got == z3.unknown:
+            if isinstance(got, Unknown):
                 rest = tuple(f for f in missing if f not in deciders)
                 return tuple(f for f in missing if f in deciders), rest
-            m = s.model()
-            found = [f for f in missing if f not in deciders and z3.is_true(m.eval(differs[f], model_completion=True))]
+            found = [f for f in missing if f not in deciders and got.holds(differs[f])]
             if len(found) != 1:
                 raise ExplanationMismatch(f"{name}: two completions differ in {found}, expected exactly one field")
             deciders.append(found[0])

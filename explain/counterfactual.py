@@ -31,6 +31,7 @@ from solver import dates, ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
 from solver.errors import EligError, InputError
+from solver.query import Answer, Model, Query, Sat, Unknown, Unsat, minimize
 from solver.semantics.terms import DateSym
 
 
@@ -165,14 +166,13 @@ def counterfactual(
     changed = [z3.Not(sym.field_is(n, person[n])) for n in free]
     dist = z3.Sum([_distance_term(sym, n, person[n]) for n in free]) if free else z3.IntVal(0)
     solve = _optimize if engine == "optimize" else _search
-    res, model, why = solve(hard, changed, dist, timeout_ms)
-    if res == z3.unknown:
-        reason = f"no answer within the {timeout_ms} ms limit ({why})" if timeout_ms else why
+    res = solve(hard, changed, dist, timeout_ms)
+    if isinstance(res, Unknown):
+        reason = f"no answer within the {timeout_ms} ms limit ({res.reason})" if timeout_ms else res.reason
         return Counterfactual(output, value, "unknown", fixed=fixed, reason=reason)
-    if res == z3.unsat:
+    if isinstance(res, Unsat):
         return _impossible(sym, sl, person, output, value, fixed, fix_in, timeout_ms)
-    assert model is not None
-    full = {**person, **sym.values(model, fields)}
+    full = {**person, **sym.values(res.model, fields)}
     _recheck(ev, sl, full, output, value, card, person, fixed)
     # Of the missing fields, report only those the value needs: drop each filled-in field while
     # eval (Kleene, hence valid for every completion) still gives the value without it.
@@ -220,68 +220,58 @@ def _recheck(
 
 Engine = Literal["search", "optimize"]
 SMALL_CHANGES = 2  # change counts tried with a bound before one unbounded call
-Solved = tuple[z3.CheckSatResult, z3.ModelRef | None, str]
 
 
-def _optimize(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Solved:
+def _optimize(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Answer:
     """z3 Optimize with two lexicographic objectives: the count of changed fields, then distance."""
-    opt = z3.Optimize()
-    if timeout_ms:
-        opt.set(timeout=timeout_ms)
-    opt.add(*hard)
-    opt.minimize(z3.Sum([z3.If(c, 1, 0) for c in changed]) if changed else z3.IntVal(0))
-    opt.minimize(dist)
-    res = opt.check()
-    return res, opt.model() if res == z3.sat else None, opt.reason_unknown() if res == z3.unknown else ""
+    count = z3.Sum([z3.If(c, 1, 0) for c in changed]) if changed else z3.IntVal(0)
+    return minimize(hard, [count, dist], timeout_ms)
 
 
-def _search(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Solved:
+def _search(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Answer:
     """The same lexicographic optimum by incremental solver calls: the least k with `at most k
     fields changed` (every smaller k refuted), then the least distance under that k (galloping
     up from k, then bisection; the final bound refuted). Every answer is proven, as Optimize's
     is; on the Shanghai employee slices it is 2-4x faster (bench/explain.py). `timeout_ms`
     bounds the whole search, not each call."""
     deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
-    s = z3.Solver()
-    s.add(*hard)
+    s = Query(*hard)
 
-    def check(*extra: z3.BoolRef) -> z3.CheckSatResult:
-        if deadline is not None:
-            left = int((deadline - time.monotonic()) * 1000)
-            if left <= 0:
-                return z3.unknown
-            s.set("timeout", left)
-        return s.check(*extra)
-
-    def reason() -> str:
-        return s.reason_unknown() if deadline is None or time.monotonic() < deadline else "timeout"
+    def check(*extra: z3.BoolRef) -> Answer:
+        if deadline is None:
+            return s.check(*extra)
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            return Unknown("timeout")
+        got = s.check(*extra, timeout_ms=left)
+        return Unknown("timeout") if isinstance(got, Unknown) and time.monotonic() >= deadline else got
 
     # Fewest changed fields: try 0, 1, 2 first (small changes are the usual answer, and a bound
     # on the changes makes each call cheaper); beyond that, one unbounded call gives an upper
     # bound and the remaining counts are tried in order.
-    model: z3.ModelRef | None = None
+    model: Model | None = None
     k_hi = 0
     for k in range(min(SMALL_CHANGES, len(changed)) + 1 if changed else 1):
         res = check(z3.AtMost(*changed, k)) if changed else check()
-        if res == z3.unknown:
-            return res, None, reason()
-        if res == z3.sat:
-            model, k_hi = s.model(), k
+        if isinstance(res, Unknown):
+            return res
+        if isinstance(res, Sat):
+            model, k_hi = res.model, k
             break
     if model is None:
         if not changed or len(changed) <= SMALL_CHANGES:
-            return z3.unsat, None, ""
+            return Unsat()
         res = check()
-        if res != z3.sat:
-            return res, None, reason() if res == z3.unknown else ""
-        model = s.model()
+        if not isinstance(res, Sat):
+            return res
+        model = res.model
         k_hi = model.eval(z3.Sum([z3.If(c, 1, 0) for c in changed]), model_completion=True).as_long()
         for k in range(SMALL_CHANGES + 1, k_hi):
             res = check(z3.AtMost(*changed, k))
-            if res == z3.unknown:
-                return res, None, reason()
-            if res == z3.sat:
-                model, k_hi = s.model(), k
+            if isinstance(res, Unknown):
+                return res
+            if isinstance(res, Sat):
+                model, k_hi = res.model, k
                 break
     if changed:
         s.add(z3.AtMost(*changed, k_hi))
@@ -292,14 +282,15 @@ def _search(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef
     while lo < best:
         mid = min(lo + width - 1, (lo + best) // 2)
         res = check(dist <= mid)
-        if res == z3.unknown:
-            return res, None, reason()
-        if res == z3.sat:
-            model = s.model()
+        if isinstance(res, Unknown):
+            return res
+        if isinstance(res, Sat):
+            model = res.model
             best = model.eval(dist, model_completion=True).as_long()
         else:
             lo, width = mid + 1, width * 2
-    return z3.sat, model, ""
+    found = model
+    return Sat(lambda: found)
 
 
 def _impossible(
@@ -314,16 +305,12 @@ def _impossible(
 ) -> Counterfactual:
     """No change exists: an irreducible set of rules, constraints and fixed fields that forbid it."""
     rs, enc = sym.rs, sym.enc
-    s = z3.Solver()
-    if timeout_ms:
-        s.set("timeout", timeout_ms)
-    s.add(*(sym.domain(n) for n in sym.slice_fields(sl)), sym.output_has(output, value))
+    s = Query(*(sym.domain(n) for n in sym.slice_fields(sl)), sym.output_has(output, value), timeout_ms=timeout_ms)
     named: dict[str, tuple[z3.BoolRef, Blocker]] = {}
 
     def assume(key: str, formula: z3.BoolRef, blocker: Blocker) -> None:
-        p = z3.Bool(f"assume!{key}")
-        s.add(z3.Implies(p, formula))
-        named[str(p)] = (p, blocker)
+        name = f"assume!{key}"
+        named[name] = (s.part(name, formula), blocker)
 
     for r in rs.rules:
         if r.id in sl.rules:
@@ -334,23 +321,22 @@ def _impossible(
     for f in fix_in:
         assume(f"fixed!{f}", sym.field_is(f, person[f]), Blocker("fixed", f))
     res = s.check(*(p for p, _ in named.values()))
-    if res == z3.sat:
+    if isinstance(res, Sat):
         raise ExplanationMismatch(f"counterfactual {output}={value}: Optimize said unsat, the core solver sat")
-    if res == z3.unknown:
-        return Counterfactual(output, value, "impossible", fixed=fixed, reason=f"no core: {s.reason_unknown()}")
-    core = [c for c in s.unsat_core() if str(c) in named]
-    # Deletion: drop each literal whose absence keeps the problem unsat (an irreducible core).
+    if isinstance(res, Unknown):
+        return Counterfactual(output, value, "impossible", fixed=fixed, reason=f"no core: {res.reason}")
+    core = list(res.core)
+    # Deletion: drop each part whose absence keeps the problem unsat (an irreducible core).
     i = 0
     while i < len(core):
         trial = core[:i] + core[i + 1 :]
-        got = s.check(*trial)
-        if got == z3.unsat:
-            smaller = [c for c in s.unsat_core() if str(c) in named]
-            core = smaller if len(smaller) < len(trial) else trial
+        got = s.check(*(named[c][0] for c in trial))
+        if isinstance(got, Unsat):
+            core = list(got.core) if len(got.core) < len(trial) else trial
         else:
             i += 1
     order = {k: n for n, k in enumerate(named)}
-    blockers = tuple(named[str(c)][1] for c in sorted(core, key=lambda c: order[str(c)]))
+    blockers = tuple(named[c][1] for c in sorted(core, key=lambda c: order[c]))
     if not blockers:  # unsat without any rule's condition: no rule's `then` can be this value
         rules = rs.rules_for(output)
         blockers = tuple(Blocker("rule", r.id, r.cites, r.quote) for r in rules)

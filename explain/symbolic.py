@@ -15,6 +15,7 @@ import z3
 from solver import dates, ir
 from solver.backends.base import OutputResult, Person
 from solver.passes.deps import deps
+from solver.query import Answer, Query, Sat, Unknown, Unsat, minimize
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import DateSym, Sym, equal, evaluate, month_length
 
@@ -150,9 +151,7 @@ class Symbolic:
         return set(deps(self.rs).constraints[cid])
 
     def field_is(self, name: str, value: ir.Value) -> z3.BoolRef:
-        enc = self.enc
-        consts = enc.constant(value, self.rs.inputs[name].type)
-        return z3.And([v == c for v, c in zip(enc.input_vars[name], consts, strict=True)])
+        return self.enc.input_is(name, value)
 
     def fixed(self, person: Person, fields: Sequence[str] | None = None) -> list[z3.BoolRef]:
         return [self.field_is(n, person[n]) for n in (fields if fields is not None else person) if n in person]
@@ -235,25 +234,21 @@ def minimal_failure(
     enc = sym.enc
     failed = [i for i, h in enumerate(now) if h is not True]
     terms = [lit_term(enc, lit) for lit in lits]
-    s = z3.Solver()
-    if timeout_ms:
-        s.set("timeout", timeout_ms)
-    s.add(*sym.hard(sym.slice(rules=[rule.id])), enc.applying(rule.id))
+    s = Query(*sym.hard(sym.slice(rules=[rule.id])), enc.applying(rule.id), timeout_ms=timeout_ms)
     if target is not None:
         t = enc.expr(target)
         s.add(t.known, equal(t.value, enc.const_term(value, target.type)))
     # The least k such that at most k failed literals hold (every smaller k refuted): an
     # incremental solver call per k, cheaper than Optimize here as the minimum is usually 1-3.
-    res = z3.unsat
+    res: Answer = Unsat()
     for k in range(len(failed) + 1):
         res = s.check(z3.AtMost(*(terms[i] for i in failed), k)) if failed else s.check()
-        if res != z3.unsat:
+        if not isinstance(res, Unsat):
             break
-    if res == z3.sat:
-        m = s.model()
-        chosen = tuple(i for i in failed if z3.is_true(m.eval(terms[i], model_completion=True)))
+    if isinstance(res, Sat):
+        chosen = tuple(i for i in failed if res.holds(terms[i]))
         return MinimalFailure(chosen, len(failed), realizable=True, proven=True)
-    if res == z3.unknown:
+    if isinstance(res, Unknown):
         return MinimalFailure(tuple(failed), len(failed), realizable=True, proven=False)
     # No valid person meets the rule: the propositional minimum (same atom, same variable).
     atom_var: dict[object, z3.BoolRef] = {}
@@ -263,11 +258,8 @@ def minimal_failure(
         if key not in atom_var:
             atom_var[key] = z3.Bool(f"prop!{len(atom_var)}")
         var[i] = atom_var[key] if lit.positive else z3.Not(atom_var[key])
-    prop = z3.Optimize()
-    prop.add(_skeleton(skeleton, var))
-    prop.minimize(_count([var[i] for i in failed]))
-    if prop.check() != z3.sat:
+    best = minimize([_skeleton(skeleton, var)], [_count([var[i] for i in failed])])
+    if not isinstance(best, Sat):
         return MinimalFailure((), len(failed), realizable=False, proven=True, contradictory=True)
-    m = prop.model()
-    chosen = tuple(i for i in failed if z3.is_true(m.eval(var[i], model_completion=True)))
+    chosen = tuple(i for i in failed if best.holds(var[i]))
     return MinimalFailure(chosen, len(failed), realizable=False, proven=True)

@@ -418,7 +418,7 @@ def _fixed(args: argparse.Namespace, rs: object) -> dict[str, object]:
     return out
 
 
-def run_diff(args: argparse.Namespace) -> object:
+def run_diff(args: argparse.Namespace, on_step: Callable[[str], None] | None = None) -> object:
     from solver.diff.engine import Version, combinations, count_population, diff
 
     old, new = _diff_versions(args)
@@ -435,7 +435,7 @@ def run_diff(args: argparse.Namespace) -> object:
             task = bar.add_task("diff", total=None)
             rep = diff(old, new, on_step=lambda s: bar.update(task, description=s[:100]), **kwargs)
     else:
-        rep = diff(old, new, **kwargs)
+        rep = diff(old, new, on_step=on_step, **kwargs)
     if args.population:
         return count_population(rep, old, new, args.population)
     return combinations(rep, old, new)

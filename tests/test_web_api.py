@@ -8,16 +8,24 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import yaml
 
+from explain.decision import readings
+from solver.cases import collect
 from solver.web.app import MAX_BODY, running
+from solver.web.service import Service
+
+RULES = "rules/shanghai"
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    with running("rules/shanghai") as url:
+    with running(RULES) as url:
         yield url
 
 
@@ -72,20 +80,35 @@ def test_bodies_the_models_refuse_and_the_size_limit(base: str) -> None:
     assert call(f"{base}/api/decide", raw=b" " * (MAX_BODY + 1))[0] == 413
 
 
-def test_check_runs_in_the_background_and_can_be_cancelled(base: str) -> None:
-    status, job = call(f"{base}/api/check", {"timeout_ms": 20_000})
-    assert status == 202 and job["status"] == "running"
+@pytest.mark.parametrize(
+    ("kind", "body", "progress"),
+    [
+        ("check", {"timeout_ms": 20_000}, ""),
+        ("diff", {"year": 2023, "vs_year": 2025}, "output 1/"),  # past encoding: the first output's step
+    ],
+)
+def test_long_jobs_report_progress_and_can_be_cancelled(base: str, kind: str, body: Any, progress: str) -> None:
+    status, job = call(f"{base}/api/{kind}", body)
+    assert status == 202 and job["status"] == "running" and job["kind"] == kind
     assert call(f"{base}/api/check", {})[0] == 429  # one job at a time
-    deadline = time.time() + 120
-    while job["steps"] == 0 and job["status"] == "running" and time.time() < deadline:
+    assert call(f"{base}/api/diff", {"year": 2023, "vs_year": 2025})[0] == 429
+    deadline = time.time() + 180
+    while not (job["steps"] and progress in job["step"]) and job["status"] == "running" and time.time() < deadline:
         time.sleep(0.5)
         job = call(f"{base}/api/jobs/{job['id']}")[1]
-    assert job["steps"] > 0 and job["step"]  # progress is reported while it runs
+    assert job["steps"] > 0 and progress in job["step"]  # progress is reported while it runs
     status, job = call(f"{base}/api/jobs/{job['id']}/cancel", {})
     assert status == 200 and job["status"] == "cancelled"
+    time.sleep(1)  # the process is gone: nothing it might still print changes the status
+    assert call(f"{base}/api/jobs/{job['id']}")[1]["status"] == "cancelled"
     assert call(f"{base}/api/jobs/no-such-job")[0] == 404
+
+
+def test_a_bad_job_request_is_refused_before_it_starts(base: str) -> None:
     status, again = call(f"{base}/api/check", {"options": {"newborn_backpay_conflict": "nonsense"}})
     assert status == 422 and "not a reading" in again["error"]
+    status, again = call(f"{base}/api/diff", {"year": 2023})
+    assert status == 422 and again["field"] == "vs_year"
 
 
 def page_status(url: str) -> tuple[int, str]:
@@ -111,3 +134,27 @@ def test_pages_take_bad_queries_with_a_message(base: str) -> None:
     assert page_status(f"{base}/jobs/none")[0] == 404
     status, text = page_status(f"{base}/person.yaml?person=%7B%22hukou%22%3A%22shanghai%22%7D")
     assert status == 200 and text == "hukou: shanghai\n"
+
+
+def test_readings_shown_are_those_of_every_option_tried_on_every_output() -> None:
+    """The pages try only the options in an output's cone; on every sample that finds exactly the
+    (output, option) pairs `elig decide` finds by trying every option against every output."""
+    service = Service(Path(RULES))
+    for _, case in collect([Path(RULES, "samples")]):
+        person = service.person(case.person)
+        shown = service.readings(person, case.options, list(service.rs.outputs))
+        decision = service.any_options.decide(person, case.options)
+        every = readings(service.rs, decision, lambda o, p=person: service.any_options.decide(p, o))
+        assert {(o, n) for o, m in shown.items() for n in m} == {(o, r.option) for o, rs in every.items() for r in rs}
+
+
+def test_the_interview_shows_each_reading_of_every_proved_output(base: str) -> None:
+    sample = yaml.safe_load(Path(RULES, "samples", "spouse_other_province_2026.yaml").read_text(encoding="utf-8"))
+    query = urlencode({"person": json.dumps(sample, default=str), "goal": "resident_category", "lang": "en"})
+    status, html = page_status(f"{base}/interview?{query}")
+    assert status == 200
+    # benefit_start_date is not the output asked about; it is proved, and the waiting-period reading changes it.
+    start = html.index('<details class="output" data-output="benefit_start_date">')
+    shown = html[start : html.index("</details>", start)]
+    assert '<table class="readings">' in shown
+    assert "variable_waiting_reading" in shown and "per_gap_year" in shown and "beyond_first" in shown

@@ -27,6 +27,7 @@ from solver.passes.deps import input_cones
 from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
+from solver.query import Answer, Query, Sat, Unknown, Unsat
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import Sym, less
 
@@ -84,13 +85,12 @@ class Checker:
         self.enc = Encoding(rs)
         self.ref = EvalBackend(rs)
         self.by_id = {r.id: r for r in rs.rules}
-        self._asked = 0
         self.inactive = switched_off(rs, self.enc)
         self.upstream = outputs_read(rs)
         self.cones = input_cones(rs)
         self.active = [r for r in rs.rules if r.id not in self.inactive]
         self.times = time_inputs(rs)
-        self._solvers: dict[str, z3.Solver] = {}
+        self._solvers: dict[str, Query] = {}
         self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
 
     # ------------------------------------------------------------ driver
@@ -168,7 +168,7 @@ class Checker:
             return f
         return dataclasses.replace(f, intervals=tuple(str(b) for b in compact(self.rs, held)))
 
-    def possible(self, s: z3.Solver) -> set[tuple[str, str]]:
+    def possible(self, s: Query) -> set[tuple[str, str]]:
         """(check, output) for each gap, own unknown and conflict some valid person somewhere on the
         timeline may have; z3 giving up counts as possible (the per-box question then reports it)."""
         out: set[tuple[str, str]] = set()
@@ -179,7 +179,7 @@ class Checker:
                 questions["gap"] = st["gap"]
             if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
                 questions["conflict"] = st["conflict"]
-            out |= {(check, o.name) for check, goal in questions.items() if self.ask(s, goal)[0] != z3.unsat}
+            out |= {(check, o.name) for check, goal in questions.items() if not isinstance(self.ask(s, goal)[0], Unsat)}
         return out
 
     def sound_upstream(self, name: str) -> list[z3.BoolRef]:
@@ -196,7 +196,7 @@ class Checker:
             terms.append(z3.And(less(lo, v, strict=False), less(v, hi, strict=False)))
         return z3.And(*terms) if terms else z3.BoolVal(True)
 
-    def solver(self, scope: z3.BoolRef) -> z3.Solver:
+    def solver(self, scope: z3.BoolRef) -> Query:
         """The solver of a scope, made once: questions are assumption literals, so checks share it
         (and what z3 learns for one helps the next)."""
         key = scope.sexpr()
@@ -204,13 +204,8 @@ class Checker:
             self._solvers[key] = self._new_solver(scope)
         return self._solvers[key]
 
-    def _new_solver(self, scope: z3.BoolRef) -> z3.Solver:
-        s = z3.Solver()
-        s.set("timeout", self.settings.timeout_ms)
-        if self.settings.rlimit:
-            s.set("rlimit", self.settings.rlimit)
-        s.add(self.enc.valid, scope)
-        return s
+    def _new_solver(self, scope: z3.BoolRef) -> Query:
+        return Query(self.enc.valid, scope, timeout_ms=self.settings.timeout_ms, rlimit=self.settings.rlimit)
 
     def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
         applies = self.ref.applies(person)
@@ -231,19 +226,15 @@ class Checker:
             del o
 
     def ask(
-        self, s: z3.Solver, *goal: z3.BoolRef, marks: _Marks | None = None, person: bool = False
-    ) -> tuple[Any, dict[str, Any] | None]:
+        self, s: Query, *goal: z3.BoolRef, marks: _Marks | None = None, person: bool = False
+    ) -> tuple[Answer, dict[str, Any] | None]:
         """Is there a valid person in the interval meeting the goal? (result, the person found,
         when `person` or `marks` asks for it). The person is checked against the input
         constraints by eval and, with `marks`, decided by eval to mark all it witnesses."""
-        # An assumption literal instead of push/pop: what z3 learns in one question stays for the next.
-        self._asked += 1
-        lit = z3.Bool(f"goal!{self._asked}")
-        s.add(z3.Implies(lit, z3.And(*goal)))
-        res = s.check(lit)
+        res = s.ask(*goal)
         found = None
-        if res == z3.sat and (person or marks is not None):
-            found = self.enc.person_from_model(s.model())
+        if isinstance(res, Sat) and (person or marks is not None):
+            found = self.enc.person_from_model(res.model)
             if not self.ref.satisfies_constraints(found):
                 raise BackendDisagreement(f"z3 found a person that breaks the input constraints by eval: {found}")
             if marks is not None:
@@ -288,17 +279,10 @@ class Checker:
     def core(self, scope: z3.BoolRef, tracked: Mapping[str, z3.BoolRef]) -> list[str] | None:
         """The names of a minimal unsatisfiable subset of the tracked assertions (with the domain
         and interval always asserted), or None when z3 finds them satisfiable or gives up."""
-        s = z3.Solver()
-        s.set("timeout", self.settings.timeout_ms)
-        s.set("core.minimize", True)
-        s.add(self.enc.domain, scope)
-        for c in self.rs.constraints:
-            s.assert_and_track(self.enc.constraints[c.id], f"constraint:{c.id}")
-        for name, term in tracked.items():
-            s.assert_and_track(term, name)
-        if s.check() != z3.unsat:
-            return None
-        return sorted(str(c) for c in s.unsat_core())
+        q = Query(self.enc.domain, scope, timeout_ms=self.settings.timeout_ms, minimize_core=True)
+        parts = {f"constraint:{c.id}": self.enc.constraints[c.id] for c in self.rs.constraints}
+        answer = q.core({**parts, **tracked})
+        return sorted(answer.core) if isinstance(answer, Unsat) else None
 
     def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, z3.BoolRef]:
         """Named assertions that together say: rule r applies."""
@@ -352,22 +336,22 @@ class Checker:
         return "; ".join(lines), list(dict.fromkeys(rules)), list(dict.fromkeys(clauses))
 
     # ------------------------------------------------------------ the checks
-    def reachability(self, s: z3.Solver, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
+    def reachability(self, s: Query, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
         """Ask for a person to whom each not-yet-seen rule applies; each answer marks every rule
         it witnesses, so most rules need no query of their own."""
         out: list[Finding] = []
-        answers: dict[str, Any] = {}
+        answers: dict[str, Answer] = {}
         for r in self.active:
             if r.id in marks.rules:
                 continue  # witnessed by an earlier answer
             res, person = self.ask(s, self.enc.applying(r.id), marks=marks)
-            if res == z3.sat and r.id not in marks.rules:
+            if isinstance(res, Sat) and r.id not in marks.rules:
                 raise BackendDisagreement(f"z3 says {r.id} applies to {person}; eval says it does not")
             answers[r.id] = res
         for r in self.active:
             if r.id in marks.rules:
                 continue
-            if answers[r.id] == z3.unknown:
+            if isinstance(answers[r.id], Unknown):
                 out.append(self.undecided(r.id, [r.id], f"can {r.id} apply?", label))
                 continue
             core = self.core(scope, self.rule_parts(r))
@@ -379,7 +363,7 @@ class Checker:
     def enum_outputs(self) -> list[tuple[ir.Output, ir.EnumT]]:
         return [(o, o.type) for o in self.rs.outputs.values() if isinstance(o.type, ir.EnumT)]
 
-    def values(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def values(self, s: Query, marks: _Marks, label: str) -> list[Finding]:
         out: list[Finding] = []
         for o, t in self.enum_outputs():
             sym = self.enc.outputs[o.name]
@@ -393,10 +377,10 @@ class Checker:
                     goal = z3.And(sym.status["ok"], sym.value.value == self.enc.enum_index[t.name][v])
                 res, person = self.ask(s, goal, marks=marks)
                 subject = f"{o.name}={v}"
-                if res == z3.sat:
+                if isinstance(res, Sat):
                     if (o.name, v) not in marks.values:
                         raise BackendDisagreement(f"z3 says {subject} for {person}; eval does not")
-                elif res == z3.unknown:
+                elif isinstance(res, Unknown):
                     out.append(self.undecided(subject, givers[v], f"can {subject} occur?", label))
                 else:
                     rules = givers[v]
@@ -414,7 +398,7 @@ class Checker:
         return out
 
     def gaps(
-        self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str], maybe: set[tuple[str, str]]
+        self, s: Query, marks: _Marks, label: str, names: Iterable[str], maybe: set[tuple[str, str]]
     ) -> list[Finding]:
         """Gaps and own unknowns of the outputs NAMES (only the checks MAYBE leaves open)."""
         out: list[Finding] = []
@@ -424,7 +408,7 @@ class Checker:
             if o.cardinality == "exactly_one" and o.default is None and ("gap", o.name) in maybe:
                 if o.name not in marks.gaps:
                     res, _ = self.ask(s, sym.status["gap"], marks=marks)
-                    if res == z3.unknown:
+                    if isinstance(res, Unknown):
                         out.append(self.undecided(o.name, rules, f"can {o.name} have no value?", label))
                 if o.name in marks.gaps:
                     gap_person = marks.gaps[o.name]
@@ -437,7 +421,7 @@ class Checker:
             if ("unknown", o.name) not in maybe:
                 continue
             res, person = self.ask(s, sym.status["unknown"], *self.sound_upstream(o.name), person=True)
-            if res == z3.unknown:
+            if isinstance(res, Unknown):
                 out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
             elif person is not None:
                 got = self.ref.decide(person)[o.name]
@@ -447,7 +431,7 @@ class Checker:
                 out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
-    def conflicts(self, s: z3.Solver, marks: _Marks, label: str, names: Iterable[str]) -> list[Finding]:
+    def conflicts(self, s: Query, marks: _Marks, label: str, names: Iterable[str]) -> list[Finding]:
         out: list[Finding] = []
         for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
@@ -457,7 +441,7 @@ class Checker:
                     blocked.append(z3.Not(z3.And([sym.applying[r] for r in rules])))
             for _ in range(self.settings.max_conflicts_per_output):
                 res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks)
-                if res == z3.unknown:
+                if isinstance(res, Unknown):
                     out.append(self.undecided(o.name, [], f"can {o.name} get two values?", label))
                     break
                 if person is None:
@@ -476,7 +460,7 @@ class Checker:
                 out.append(self.finding("conflict", o.name, list(rules), why, label, person))
         return out
 
-    def dead_exceptions(self, s: z3.Solver, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
+    def dead_exceptions(self, s: Query, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
         """Each exception must overlap its rule; the person showing it also marks what it witnesses."""
         out: list[Finding] = []
         for r in self.active:
@@ -485,10 +469,10 @@ class Checker:
                 if u in self.inactive:
                     continue
                 res, _ = self.ask(s, *base.values(), self.enc.applying(u), marks=marks)
-                if res == z3.sat:
+                if isinstance(res, Sat):
                     continue
                 subject = f"{r.id} unless {u}"
-                if res == z3.unknown:
+                if isinstance(res, Unknown):
                     out.append(self.undecided(subject, [r.id, u], f"does {u} overlap {r.id}?", label))
                     continue
                 tracked = {**base, **self.rule_parts(self.by_id[u])}
@@ -499,7 +483,7 @@ class Checker:
                 out.append(self.finding("dead_exception", subject, [r.id, u], why, label, clauses=clauses))
         return out
 
-    def redundant(self, s: z3.Solver, marks: _Marks, label: str) -> list[Finding]:
+    def redundant(self, s: Query, marks: _Marks, label: str) -> list[Finding]:
         """r is redundant when every person it applies to also gets the same outcome from another
         rule; of two equivalent rules only the second (by id) is reported."""
         out: list[Finding] = []
@@ -518,7 +502,7 @@ class Checker:
                 subsumed[(a, b)] = False
             if (a, b) not in subsumed:
                 res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)))
-                subsumed[(a, b)] = res == z3.unsat  # unknown: redundancy is advice, not claimed
+                subsumed[(a, b)] = isinstance(res, Unsat)  # unknown: redundancy is advice, not claimed
             return subsumed[(a, b)]
 
         for rules in groups.values():
@@ -536,7 +520,7 @@ class Checker:
                     break
         return out
 
-    def unhandled_values(self, s: z3.Solver) -> list[Finding]:
+    def unhandled_values(self, s: Query) -> list[Finding]:
         """An input's enum value that no expression and no table row names: no rule can tell its
         holders apart, so they fall to no value or the default. Reported with such a person and the
         outputs that read the input and give them nothing of their own."""
@@ -564,7 +548,7 @@ class Checker:
                 out.append(dataclasses.replace(f, shown=(i.name, *f.shown)))
         return out
 
-    def tables_incomplete(self, s: z3.Solver, maybe: set[tuple[str, str]]) -> list[Finding]:
+    def tables_incomplete(self, s: Query, maybe: set[tuple[str, str]]) -> list[Finding]:
         """One finding per key combination a table has no row for while a valid person makes a
         rule read exactly that row (the output is then unknown for a reason of its own)."""
         unknown = [n for c, n in maybe if c == "unknown"]

@@ -39,6 +39,7 @@ from solver.language.loader import validate
 from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
 from solver.passes.timeline import Span
+from solver.query import Unknown
 from solver.semantics.terms import Sym
 
 
@@ -202,7 +203,7 @@ def _violation(ch: Checker, p: Property) -> z3.BoolRef:
 
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
     res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True)
-    if res == z3.unknown:
+    if isinstance(res, Unknown):
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:
         return []

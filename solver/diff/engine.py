@@ -23,6 +23,7 @@ from solver.backends.eval_backend import EvalBackend
 from solver.checks.engine import conjuncts
 from solver.passes.deps import deps
 from solver.printer import to_text
+from solver.query import Query, Unknown, Unsat
 from solver.semantics.symbolic import Encoding, OutputSym
 from solver.semantics.terms import Term, equal, evaluate
 
@@ -146,10 +147,7 @@ class Pair:
                 if name in enc.rs.inputs:
                     pairs = zip(enc.input_vars[name], enc.constant(value, enc.rs.inputs[name].type), strict=True)
                     base += [a == b for a, b in pairs]
-        self.solver = z3.Solver()
-        if timeout_ms:
-            self.solver.set("timeout", timeout_ms)
-        self.solver.add(*base)
+        self.solver = Query(*base, timeout_ms=timeout_ms)
         self.fix = dict(fix)
 
     def enc(self, side: Side) -> Encoding:
@@ -235,23 +233,20 @@ class _Differ:
         self, name: str, differs: z3.BoolRef, regions: list[Region], member: str | None
     ) -> tuple[Proof, str]:
         s = self.pair.solver
-        s.push()
-        try:
+        with s.scope():
             s.add(differs)
             while True:
                 answer = s.check()
-                if answer == z3.unsat:
+                if isinstance(answer, Unsat):
                     regions.sort(key=lambda r: repr(r.key))  # an order that does not depend on z3's models
                     return "complete", ""
-                if answer == z3.unknown:
-                    return "unknown", s.reason_unknown()
+                if isinstance(answer, Unknown):
+                    return "unknown", answer.reason
                 if len(regions) >= self.max_regions:
                     return "truncated", f"more than {self.max_regions} regions (--max-regions)"
-                region, block = self._region(name, s.model(), differs, member)
+                region, block = self._region(name, answer.model, differs, member)
                 regions.append(region)
                 s.add(z3.Not(block))
-        finally:
-            s.pop()
 
     def _region(
         self, name: str, model: z3.ModelRef, differs: z3.BoolRef, member: str | None
@@ -313,11 +308,9 @@ class _Differ:
     def _always(self, counter: z3.BoolRef) -> bool:
         """counter is impossible (inside the pair's base): a property of the whole region."""
         s = self.pair.solver
-        s.push()
-        s.add(counter)
-        answer = s.check()
-        s.pop()
-        return bool(answer == z3.unsat)
+        with s.scope():
+            s.add(counter)
+            return isinstance(s.check(), Unsat)
 
     def _confirm(
         self,
@@ -435,9 +428,13 @@ def diff(
     pair = Pair(old, new, fix or {}, timeout_ms)
     differ = _Differ(pair, max_regions, on_step)
     names = list(outputs) if outputs else list(dict.fromkeys([*old.rs.outputs, *new.rs.outputs]))
-    results = tuple(differ.output(n) for n in names)
+    results = []
+    for i, n in enumerate(names, 1):
+        if on_step:
+            on_step(f"output {i}/{len(names)}: {n}")
+        results.append(differ.output(n))
     times = frozenset(n for v in (old, new) for n, i in v.rs.inputs.items() if ir.is_time(i.type))
-    return DiffReport(old.label, new.label, results, time.perf_counter() - start, times=times)
+    return DiffReport(old.label, new.label, tuple(results), time.perf_counter() - start, times=times)
 
 
 # ---------------------------------------------------------------- counts

@@ -135,6 +135,11 @@ class Encoding:
             pairs += zip(self.input_vars[name], self.constant(person[name], inp.type), strict=True)
         return pairs
 
+    def input_is(self, name: str, value: ir.Value) -> z3.BoolRef:
+        """The input NAME has the value."""
+        consts = self.constant(value, self.rs.inputs[name].type)
+        return z3.And([v == c for v, c in zip(self.input_vars[name], consts, strict=True)])
+
     def constant(self, v: ir.Value, t: ir.Type) -> tuple[z3.ExprRef, ...]:
         if isinstance(v, bool):
             return (z3.BoolVal(v),)

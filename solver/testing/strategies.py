@@ -71,15 +71,13 @@ class Repair:
     1,000 persons does), which would starve a filter."""
 
     def __init__(self, rs: ir.RuleSet) -> None:
-        import z3
-
         from solver.backends.eval_backend import EvalBackend
+        from solver.query import Query
         from solver.semantics.symbolic import Encoding
 
-        self.rs, self.z3 = rs, z3
+        self.rs = rs
         self.enc = Encoding(rs, prefix="repair!")
-        self.solver = z3.Solver()
-        self.solver.add(self.enc.valid)
+        self.solver = Query(self.enc.valid)
         self.checker = EvalBackend(rs)
         # Only fields the constraints read (through definitions) can need repair.
         names = {n for read in deps(rs).constraints.values() for n in read}
@@ -88,26 +86,21 @@ class Repair:
     def __call__(self, person: dict[str, Any]) -> dict[str, Any]:
         if self.checker.satisfies_constraints(person):
             return person
-        z3, s = self.z3, self.solver
-        s.push()
-        keep: dict[str, Any] = {}
-        for name in self.constrained:
-            lit = z3.Bool(f"keep!{name}")
-            value = self.enc.constant(person[name], self.rs.inputs[name].type)
-            pairs = zip(self.enc.input_vars[name], value, strict=True)
-            s.add(z3.Implies(lit, z3.And([var == val for var, val in pairs])))
-            keep[name] = lit
-        try:
-            while s.check(*keep.values()) == z3.unsat:
-                core = {str(c).removeprefix("keep!") for c in s.unsat_core()}
-                if not core:
+        from solver.query import Sat, Unsat
+
+        s = self.solver
+        with s.scope():
+            keep = {f"keep!{n}": s.part(f"keep!{n}", self.enc.input_is(n, person[n])) for n in self.constrained}
+            got = s.check(*keep.values())
+            while isinstance(got, Unsat):
+                if not got.core:
                     raise ValueError("the input constraints of this rule set cannot all hold")
-                for name in core:  # letting the whole core go takes far fewer rounds than one at a time
-                    del keep[name]
-            repaired = self.enc.person_from_model(s.model())
-        finally:
-            s.pop()
-        let_go = set(self.constrained) - set(keep)
+                for lit in got.core:  # letting the whole core go takes far fewer rounds than one at a time
+                    del keep[lit]
+                got = s.check(*keep.values())
+            assert isinstance(got, Sat), got  # no timeout is set
+            repaired = self.enc.person_from_model(got.model)
+        let_go = set(self.constrained) - {lit.removeprefix("keep!") for lit in keep}
         return {name: repaired[name] if name in let_go else person[name] for name in self.rs.inputs}
 
 

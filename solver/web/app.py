@@ -348,20 +348,18 @@ def create_app(rules: str | Path) -> FastAPI:
         proved += [n for n, r in decision.results.items() if r.status != "unknown" and n not in proved]
         body.append(f'<section id="proved"><h2>Proved ({len(proved)} of {len(rs.outputs)} outputs)</h2>')
         steps = service.explain(st.person, st.options, proved, st.lang) if proved else []
+        readings = service.readings(st.person, st.options, proved, st.lang)
         for name, step in zip(proved, steps, strict=True):
             r = decision.results[name]
             det = goal_status.get(name)
             value = words.result_text(name, det.result if det else r)
             clauses = clauses_of(rs, (det.result if det else r).rules)
             cl = " ".join(f'<span class="clause">[{escape(c)}]</span>' for c in clauses)
-            readings = ""
-            if name in st.goal:
-                readings = _readings(service.readings(st.person, st.options, name))
             body.append(
                 f'<details class="output" data-output="{escape(name)}"><summary><b>{escape(words.label(name))}</b>'
                 f' = <span class="value">{escape(value)}</span> {cl} '
                 f'<a class="more" href="{escape(st.url("/output", output=name))}">why not / smallest change</a>'
-                f"</summary>{readings}{tree([step])}</details>"
+                f"</summary>{_readings(readings.get(name, {}), st.options)}{tree([step])}</details>"
             )
         body.append("</section>")
         body.append(_save_forms(st))
@@ -386,11 +384,13 @@ def create_app(rules: str | Path) -> FastAPI:
             f"</fieldset></form>{msgs}"
         )
 
-    def _readings(readings: dict[str, dict[str, str]]) -> str:
+    def _readings(readings: dict[str, dict[str, str]], choices: dict[str, str]) -> str:
         if not readings:
             return ""
+        chosen = service.options(choices)
         rows = "".join(
-            f"<tr><td>{escape(opt)}</td><td>{escape(reading)}</td><td>{escape(v)}</td></tr>"
+            f"<tr><td>{escape(opt)}</td><td>{escape(reading)}{' (in force)' if chosen[opt] == reading else ''}</td>"
+            f"<td>{escape(v)}</td></tr>"
             for opt, values in readings.items()
             for reading, v in values.items()
         )
@@ -459,7 +459,10 @@ def create_app(rules: str | Path) -> FastAPI:
         parts.append(tree(service.explain(st.person, st.options, [name], st.lang)))
         parts.append(
             "<h2>Each reading</h2>"
-            + (_readings(service.readings(st.person, st.options, name)) or "<p>No option changes this value.</p>")
+            + (
+                _readings(service.readings(st.person, st.options, [name], st.lang).get(name, {}), st.options)
+                or "<p>No option changes this value.</p>"
+            )
         )
         wanted = q.get("value")
         values = (

@@ -168,7 +168,7 @@ def _diff(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> An
         quiet=True,
         population=None,
     )
-    rep = run_diff(args)
+    rep = run_diff(args, step)  # a step per output and per region found
     assert isinstance(rep, DiffReport)
     return json.loads(render.to_json(rep))
 

@@ -15,13 +15,15 @@ from typing import Any
 from explain.consult import Consultant, Consultation
 from explain.counterfactual import Counterfactual, counterfactual
 from explain.counterfactual import steps as cf_steps
-from explain.derivation import Lang, Step, explain, why_not
+from explain.derivation import Lang, Step, Words, explain, why_not
 from explain.symbolic import Symbolic
 from solver import ir
 from solver.backends.base import Decision, Person
 from solver.backends.eval_backend import EvalBackend
+from solver.compiled import AnyOptions
 from solver.errors import InputError
 from solver.language.loader import load_ruleset
+from solver.passes.deps import deps
 from solver.passes.options import choices_with_defaults, resolve
 from solver.person import parse_person, parse_value
 
@@ -58,10 +60,18 @@ class Service:
     rs: ir.RuleSet = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _prepared: dict[tuple[tuple[str, str], ...], Prepared] = field(default_factory=dict)
-    _option_reads: dict[str, frozenset[str]] = field(default_factory=dict)
+    _option_cones: dict[str, frozenset[str]] = field(default_factory=dict)
+    _any_options: AnyOptions | None = None
 
     def __post_init__(self) -> None:
         self.rs = load_ruleset(self.path)
+
+    @property
+    def any_options(self) -> AnyOptions:
+        """One eval compile with the options as inputs: a person under any reading."""
+        if self._any_options is None:
+            self._any_options = AnyOptions(self.rs)
+        return self._any_options
 
     # ------------------------------------------------------------ input
 
@@ -143,28 +153,33 @@ class Service:
         with self.lock:
             return self.prepared(choices).consultant.consult(person, list(outputs) or None, timeout_ms)
 
-    def readings(self, person: Person, choices: Mapping[str, str], output: str) -> dict[str, dict[str, str]]:
-        """For each option the output reads whose readings give it different values: reading ->
-        the value (the decision under that reading, everything else as chosen)."""
-        from explain.derivation import Words
-
-        out: dict[str, dict[str, str]] = {}
+    def readings(
+        self, person: Person, choices: Mapping[str, str], outputs: Sequence[str], lang: Lang = "en"
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        """output -> option -> reading -> value, for each output and each option in its cone whose
+        readings give it different values (one option changed at a time, the rest as chosen). Only
+        the options some output reads are tried, each reading one eval decision of the person."""
         chosen = self.options(choices)
-        words = Words(self.rs, "en")
-        for name in sorted(self.option_reads(output)):
-            values = {}
-            for reading in self.rs.options[name].type.values:
-                with self.lock:
-                    p = self.prepared({**chosen, name: reading})
-                    values[reading] = words.result_text(output, p.ev.decide(person)[output])
-            if len(set(values.values())) > 1:
-                out[name] = values
+        cones = {o: self.option_cone(o) for o in outputs}
+        decided: dict[tuple[str, str], Decision] = {}
+        with self.lock:
+            for name in sorted(set().union(*cones.values())):
+                for reading in self.rs.options[name].type.values:
+                    decided[name, reading] = self.any_options.decide(person, {**chosen, name: reading})
+        words = Words(self.rs, lang)
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for o, cone in cones.items():
+            for name in sorted(cone):
+                results = {r: decided[name, r][o] for r in self.rs.options[name].type.values}
+                if len({(x.status, x.values) for x in results.values()}) > 1:
+                    out.setdefault(o, {})[name] = {r: words.result_text(o, x) for r, x in results.items()}
         return out
 
-    def option_reads(self, output: str) -> frozenset[str]:
-        """The options an output's rules, definitions and defaults read, directly or through others."""
-        if output not in self._option_reads:
-            rs = self.rs
+    def option_cone(self, output: str) -> frozenset[str]:
+        """The options an output can depend on: read by its rules (and their exceptions), default
+        and the definitions and outputs they read, from the dependency pass."""
+        if output not in self._option_cones:
+            d, rs = deps(self.rs), self.rs
             seen: set[str] = set()
             options: set[str] = set()
             todo = [output]
@@ -173,22 +188,14 @@ class Service:
                 if n in seen:
                     continue
                 seen.add(n)
-                exprs: list[ir.Expr] = []
-                if n in rs.definitions:
-                    exprs.append(rs.definitions[n].expr)
-                elif n in rs.outputs:
-                    o = rs.outputs[n]
-                    exprs += [o.default] if o.default is not None else []
-                    for r in rs.rules_for(n):
-                        exprs += [r.when, *(v for _, v in r.then)]
-                        for u in r.unless:
-                            exprs.append(rs.rule(u).when)
-                for e in exprs:
-                    for node in ir.walk(e):
-                        if isinstance(node, ir.Ref):
-                            (options.add if node.kind == "option" else todo.append)(node.name)
-            self._option_reads[output] = frozenset(options)
-        return self._option_reads[output]
+                reads = [d.definitions[n]] if n in rs.definitions else []
+                if n in rs.outputs:
+                    reads = [d.outputs[n], *(d.rules[u] for r in rs.rules_for(n) for u in r.unless)]
+                for r in reads:
+                    options |= r.options
+                    todo += [*r.definitions, *r.outputs]
+            self._option_cones[output] = frozenset(options)
+        return self._option_cones[output]
 
     def depends_on(self, output: str, choices: Mapping[str, str]) -> frozenset[str]:
         """The inputs an output reads (its slice, before input constraints add their fields)."""

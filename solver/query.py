@@ -1,0 +1,150 @@
+"""The one z3 query runner: questions asked of an encoding's terms, typed answers back.
+
+A `Query` is one z3 solver over shared facts (an encoding's domains and constraints, a scope).
+Questions are asked under assumption literals rather than push/pop, so what z3 learns for one
+question helps the next. A named part is one assumption literal (`part`), so an unsat answer
+names the parts in its core. The answer is `Sat` (with the model), `Unsat` (with the core's part
+names) or `Unknown` (with z3's reason); a timeout or resource limit is always `Unknown`, never a
+yes or a no. Every consumer (checks, diffs, explanations, fixtures, strategies) asks through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import z3
+
+Model = z3.ModelRef
+
+
+class Sat:
+    """A model exists. It is built on first use, and only before the solver's next check: most
+    questions need only the yes (and building a model creates terms, which can change z3's later
+    choices among equally good answers)."""
+
+    def __init__(self, read: Callable[[], z3.ModelRef]) -> None:
+        self._read: Callable[[], z3.ModelRef] | None = read
+        self._model: z3.ModelRef | None = None
+
+    @property
+    def model(self) -> z3.ModelRef:
+        if self._model is None:
+            assert self._read is not None
+            self._model = self._read()
+        return self._model
+
+    def expire(self) -> None:
+        self._read = None if self._model is None else self._read
+
+    def holds(self, term: z3.BoolRef) -> bool:
+        """term is true in the model (a variable the model leaves free counts as false)."""
+        return bool(z3.is_true(self.model.eval(term, model_completion=True)))
+
+    def number(self, term: z3.ArithRef) -> int:
+        return int(self.model.eval(term, model_completion=True).as_long())
+
+
+@dataclass(frozen=True)
+class Unsat:
+    core: tuple[str, ...] = ()  # the named parts in z3's core, in z3's order
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str  # z3's reason: "timeout", "max. resource limit exceeded", "canceled", ...
+
+
+Answer = Sat | Unsat | Unknown
+
+
+class Query:
+    """One z3 solver over `facts`. `timeout_ms` and `rlimit` bound every check (0 / None: no
+    bound); `minimize_core` asks z3 for a smaller core of named parts."""
+
+    def __init__(
+        self,
+        *facts: z3.BoolRef,
+        timeout_ms: int | None = None,
+        rlimit: int = 0,
+        minimize_core: bool = False,
+    ) -> None:
+        self._s = z3.Solver()
+        if timeout_ms:
+            self._s.set("timeout", timeout_ms)
+        if rlimit:
+            self._s.set("rlimit", rlimit)
+        if minimize_core:
+            self._s.set("core.minimize", True)
+        self._s.add(*facts)
+        self._parts: dict[str, z3.BoolRef] = {}
+        self._part_ids: set[int] = set()
+        self._last: Sat | None = None  # its model can be read until the next check
+        self._asked = 0
+
+    def add(self, *facts: z3.BoolRef) -> None:
+        self._s.add(*facts)
+
+    def part(self, name: str, term: z3.BoolRef) -> z3.BoolRef:
+        """A named part: term holds whenever the returned literal is assumed."""
+        lit = z3.Bool(name)
+        self._s.add(z3.Implies(lit, term))
+        self._parts[name] = lit
+        self._part_ids.add(lit.get_id())
+        return lit
+
+    def check(self, *assumptions: z3.BoolRef, timeout_ms: int | None = None) -> Answer:
+        """Is there a model of the facts under the assumptions? `timeout_ms` bounds this and
+        every later check."""
+        if timeout_ms is not None:
+            self._s.set("timeout", timeout_ms)
+        res = self._s.check(*assumptions)
+        if self._last is not None:
+            self._last.expire()
+            self._last = None
+        if res == z3.sat:
+            self._last = Sat(self._s.model)
+            return self._last
+        if res == z3.unsat:
+            if not any(a.get_id() in self._part_ids for a in assumptions):
+                return Unsat()
+            return Unsat(tuple(n for n in map(str, self._s.unsat_core()) if n in self._parts))
+        return Unknown(self._s.reason_unknown())
+
+    def ask(self, *goal: z3.BoolRef) -> Answer:
+        """Is there a model meeting every goal? The goal sits behind a fresh assumption literal, so
+        it does not stay asserted for the next question."""
+        self._asked += 1
+        lit = z3.Bool(f"goal!{self._asked}")
+        self._s.add(z3.Implies(lit, z3.And(*goal)))
+        return self.check(lit)
+
+    def core(self, parts: Mapping[str, z3.BoolRef]) -> Answer:
+        """Do the named parts hold together? Unsat names the parts of a core."""
+        return self.check(*(self.part(name, term) for name, term in parts.items()))
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Facts added inside the `with` block are dropped at its end."""
+        self._s.push()
+        try:
+            yield
+        finally:
+            self._s.pop()
+
+
+def minimize(facts: Sequence[z3.BoolRef], objectives: Sequence[z3.ArithRef], timeout_ms: int | None = None) -> Answer:
+    """A model of the facts minimizing the objectives lexicographically (z3 Optimize)."""
+    opt = z3.Optimize()
+    if timeout_ms:
+        opt.set(timeout=timeout_ms)
+    opt.add(*facts)
+    for o in objectives:
+        opt.minimize(o)
+    res = opt.check()
+    if res == z3.sat:
+        return Sat(opt.model)
+    if res == z3.unsat:
+        return Unsat()
+    return Unknown(opt.reason_unknown())
