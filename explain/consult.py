@@ -30,6 +30,7 @@ from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
 from solver.query import Query, Sat, Unknown, Unsat
+from solver.semantics.reasons import joined
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,7 @@ def steps(c: Consultation, rs: ir.RuleSet, lang: Lang = "en") -> Step:
         if oc.status == "determined":
             title = f"{label} = {result(oc.output, oc.result)}"
             if oc.result.status == "unknown":  # the reason is one completion's; the status is every one's
-                title = f"{label} = ? ({_w('every', lang)}; {_w('e.g.', lang)} {'; '.join(oc.result.reasons)})"
+                title = f"{label} = ? ({_w('every', lang)}; {_w('e.g.', lang)} {joined(oc.result.reasons, lang)})"
             if oc.by_eval:
                 title += f" {_w('by_eval', lang)}"
             determined.append(Step("output", title, True, tuple(clauses_of(rs, oc.result.rules))))

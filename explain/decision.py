@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
+from solver.semantics.reasons import joined, texts
 
 if TYPE_CHECKING:
     from explain.derivation import Step
@@ -116,7 +117,7 @@ def result_text(r: OutputResult) -> str:
         return "CONFLICT " + " vs ".join(map(show, r.values))
     if r.status == "unknown":
         why = [f"missing {', '.join(r.missing)}"] if r.missing else []
-        return "unknown (" + "; ".join(why + list(r.reasons)) + ")"
+        return "unknown (" + "; ".join(why + texts(r.reasons)) + ")"
     return {"gap": "GAP (no rule gives a value)", "none": "none"}[r.status]
 
 
@@ -289,7 +290,7 @@ def decision_text(
             r = d.results[name]
             if r.status == "unknown" and r.reasons and not r.missing:
                 # unknown for a stated reason (e.g. no published figure): say which
-                shown.append(f"   {_label(rs, name, lang)}: {w('unknown', lang)} ({'; '.join(r.reasons)})")
+                shown.append(f"   {_label(rs, name, lang)}: {w('unknown', lang)} ({joined(r.reasons, lang)})")
                 continue
             if r.status == "unknown":
                 unknown.append(name)
@@ -362,7 +363,7 @@ def decision_json(
             "rules": list(r.rules),
             "clauses": clauses_of(rs, r.rules),
             "missing": list(r.missing),
-            "reasons": list(r.reasons),
+            "reasons": texts(r.reasons),
         }
 
     out: dict[str, Any] = {

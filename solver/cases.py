@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from solver import ir
+from solver.backends.base import STATUSES
 from solver.errors import EligError, RuleError, RuleErrors, shorten
 from solver.language import model as m
 from solver.language.loader import validate
 from solver.language.strict_yaml import Located, load
+from solver.semantics.reasons import joined
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,6 @@ def collect(paths: list[Path]) -> list[tuple[Path, Case]]:
     return out
 
 
-STATUSES = ("ok", "none", "gap", "conflict", "unknown")
 
 
 def expected_result(out: ir.Output, raw: Any) -> tuple[str, tuple[Any, ...] | None]:
@@ -119,6 +120,6 @@ def mismatches(rs: ir.RuleSet, case: Case, results: Any) -> list[str]:
             problems.append(
                 f"{name}: expected {raw!r}, got {got.status} {shown}".rstrip()
                 + (f" (missing {', '.join(got.missing)})" if got.missing else "")
-                + (f" ({'; '.join(got.reasons)})" if got.reasons else "")
+                + (f" ({joined(got.reasons)})" if got.reasons else "")
             )
     return problems

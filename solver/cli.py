@@ -139,8 +139,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from explain.counterfactual import counterfactual
     from explain.counterfactual import steps as cf_steps
     from explain.decision import with_readings
-    from explain.derivation import Step, explain, why_not
+    from explain.derivation import Step, explain
     from explain.symbolic import Symbolic
+    from explain.why_not import why_not
     from solver.backends.eval_backend import EvalBackend
     from solver.cases import collect
     from solver.language.loader import load_ruleset
@@ -537,7 +538,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
-            rules=args.rules,
+            rules=args.with_rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -698,7 +699,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
-    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
+    b.add_argument(
+        "--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 

@@ -10,28 +10,44 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 
-CUMULATIVE_DAYS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)  # before month m (non-leap)
+# The calendar tables every backend's date arithmetic is built from (clingo and z3 read them).
+COMMON_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # month m's days, common year
+CUMULATIVE_DAYS = tuple(sum(COMMON_MONTH_LENGTHS[:m]) for m in range(12))  # before month m (common year)
 FIRST_YEAR, LAST_YEAR = 1901, 2099
 FIRST, LAST = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
 
 
 class OffCalendar(ValueError):
-    """A date function's result lies outside FIRST..LAST."""
+    """A date function's result lies outside FIRST..LAST (in `year`)."""
+
+    def __init__(self, message: str, year: int) -> None:
+        super().__init__(message)
+        self.year = year
 
 
 def _off(call: str, y: int) -> OffCalendar:
-    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}")
+    return OffCalendar(f"{call} falls in year {y}, outside the calendar {FIRST}..{LAST}", y)
 
 
 def is_leap(y: int) -> bool:
     return calendar.isleap(y)
 
 
+_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def month_length(y: int, m: int) -> int:
-    return calendar.monthrange(y, m)[1]
+    return 29 if m == 2 and calendar.isleap(y) else _LENGTHS[m - 1]
 
 
+# The date makers are pure and called with few distinct arguments (rule constants, a person's
+# dates): cached, they were the largest cost left in eval's generated code.
+_cached = lru_cache(maxsize=1 << 16)
+
+
+@_cached
 def make_date(y: int, m: int, d: int) -> dt.date:
     """date(y, m, d): month clamped to 1..12, day clamped to 1..month length."""
     if not FIRST_YEAR <= y <= LAST_YEAR:
@@ -54,6 +70,7 @@ def month_index(d: dt.date) -> int:
     return 12 * d.year + d.month - 1
 
 
+@_cached
 def first_of_next_month(d: dt.date) -> dt.date:
     y = d.year + d.month // 12
     if y > LAST_YEAR:
@@ -61,6 +78,7 @@ def first_of_next_month(d: dt.date) -> dt.date:
     return dt.date(y, d.month % 12 + 1, 1)
 
 
+@_cached
 def add_months(d: dt.date, n: int, rule: str) -> dt.date:
     """d moved by n months. When the day does not exist in the target month:
     'clamp' gives the month's last day (31 Jan + 1 = 28/29 Feb),

@@ -32,7 +32,7 @@ from typing import Any, Literal, cast
 import z3
 
 from solver import dates, ir
-from solver.backends.base import OutputResult
+from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.obligations import Meter, Obligation, atoms, boundary_of, obligations, static_truth
 from solver.passes.deps import deps
@@ -45,7 +45,6 @@ PairMode = Literal["unique_cause", "masking", "none", "unknown"]
 Format = Literal["yaml", "pytest", "csv"]
 
 DEFAULT_TIMEOUT_MS = 2000
-_STATUS_WORDS = ("ok", "none", "gap", "conflict", "unknown")
 
 # ---------------------------------------------------------------- results
 
@@ -224,13 +223,6 @@ def _components(s: Sym) -> list[z3.ExprRef]:
     return [*vals, s.known]
 
 
-def _lex_ge(x: DateSym | dt.date, y: DateSym | dt.date) -> z3.BoolRef:
-    """x >= y for dates as (year, month, day) triples (either may be a constant)."""
-    xy, xm, xd = (x.year, x.month, x.day) if isinstance(x, dt.date) else (x.y, x.m, x.d)
-    yy, ym, yd = (y.year, y.month, y.day) if isinstance(y, dt.date) else (y.y, y.m, y.d)
-    return z3.Or(xy > yy, z3.And(xy == yy, z3.Or(xm > ym, z3.And(xm == ym, xd >= yd))))
-
-
 Key = tuple[str, str]  # (copy "a" or "b", input or constraint name)
 
 
@@ -253,9 +245,8 @@ class _Search:
         self.constraint_inputs: dict[Key, set[Key]] = {}
         for tag, enc in self.encodings.items():
             for name, inp in rs.inputs.items():
-                terms = self._domain(enc, name, inp.type)
-                if terms:
-                    self.domains[(tag, name)] = _Part(f"input {name} is {inp.type}", (), z3.And(terms))
+                if not isinstance(inp.type, ir.BoolT):
+                    self.domains[(tag, name)] = _Part(f"input {name} is {inp.type}", (), enc.input_domains[name])
             for c in rs.constraints:
                 term = enc.constraints[c.id]
                 reads = frozenset(ir.refs(c.expr))
@@ -269,19 +260,6 @@ class _Search:
         self.queries = 0
         self._fresh = itertools.count()
         self.base = self._base_person()
-
-    @staticmethod
-    def _domain(enc: Encoding, name: str, t: ir.Type) -> list[z3.BoolRef]:
-        v = enc.inputs[name].value
-        if isinstance(t, ir.IntT):
-            return [v >= t.lo, v <= t.hi]
-        if isinstance(t, ir.EnumT):
-            return [v >= 0, v < len(t.values)]
-        if isinstance(t, ir.DateT):
-            # The range compared as (year, month, day) tuples: the same set as comparing day
-            # numbers, without the division the day number needs (much easier for z3).
-            return [v.m >= 1, v.m <= 12, v.d >= 1, v.d <= month_length(v.y, v.m), _lex_ge(v, t.lo), _lex_ge(t.hi, v)]
-        return []
 
     def input_cone(self, names: Iterable[str]) -> set[str]:
         """The inputs that names can depend on (solver/passes/deps.py): a superset of the
@@ -1000,7 +978,7 @@ def expectation(out: ir.Output, r: OutputResult) -> Any:
         if out.cardinality == "set":
             return list(r.values)
         v = r.values[0]
-        if isinstance(v, str) and v in _STATUS_WORDS:
+        if isinstance(v, str) and v in STATUSES:
             return {"status": "ok", "values": [v]}
         return v
     if r.status == "conflict":
@@ -1111,7 +1089,7 @@ def _cell(v: Any) -> str:
         status = v.get("status", "ok")
         values = ";".join(_cell(x) for x in v.get("values", []))
         return values if status == "ok" else f"<{status}{': ' + values if values else ''}>"
-    if isinstance(v, str) and v in _STATUS_WORDS:
+    if isinstance(v, str) and v in STATUSES:
         return f"<{v}>"
     return str(v)
 

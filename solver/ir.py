@@ -360,13 +360,23 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class InForce:
+    """When a source is in force (sources.yaml `in_force`, quoting the source's own words)."""
+
+    lo: dt.date
+    hi: dt.date | None  # None: the source states no end
+    years: tuple[int, int]  # the insurance years it governs (int time axes are compared with these)
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     title: str
     status: str
     number: str = ""
     file: str = ""
-    in_force: str = ""
+    in_force: InForce | None = None
     repeals: str = ""
 
 

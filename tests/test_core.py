@@ -21,6 +21,7 @@ from solver.language.loader import load_ruleset
 from solver.passes.options import resolve
 from solver.person import parse_person
 from solver.printer import to_text
+from solver.semantics.reasons import no_parameter
 
 MINI = Path(__file__).parent / "data" / "mini"
 LOC = ir.Loc("<test>", 1, 1)
@@ -123,7 +124,9 @@ def test_unknown_names_missing_inputs(mini: ir.RuleSet) -> None:
 def test_lookup_miss_is_unknown_with_reason(mini: ir.RuleSet) -> None:
     d = EvalBackend(mini).decide(base_person(year=2024))
     assert d["fee"].status == "unknown"
-    assert d["fee"].reasons == ("no parameter fee_table for (2024, adult)",)
+    assert d["fee"].reasons == (no_parameter("fee_table", (2024, "adult")),)
+    assert str(d["fee"].reasons[0]) == "no parameter fee_table for (2024, adult)"
+    assert d["fee"].reasons[0].text("zh") == "参数表 fee_table 没有 (2024, adult) 这一行"
 
 
 def test_exception_and_conflict(mini: ir.RuleSet) -> None:

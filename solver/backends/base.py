@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from solver.ir import Value
+from solver.semantics.reasons import Reason
 
 Status = Literal["ok", "none", "gap", "conflict", "unknown"]
+STATUSES: tuple[Status, ...] = get_args(Status)  # the one list of status words
 Person = Mapping[str, Value]
 
 
@@ -39,14 +41,14 @@ class OutputResult:
     values: tuple[Value, ...] = ()  # sorted, distinct
     rules: tuple[str, ...] = ()  # ids of the rules that applied, sorted
     missing: tuple[str, ...] = ()  # inputs whose absence made the result unknown, sorted
-    reasons: tuple[str, ...] = ()  # other causes of unknown (e.g. "no parameter for ...")
+    reasons: tuple[Reason, ...] = ()  # other causes of unknown (typed; text only at the edge)
 
     @property
     def value(self) -> Value | None:
         return self.values[0] if self.status == "ok" and len(self.values) == 1 else None
 
     def key(self) -> tuple[object, ...]:
-        """What backends must agree on (reasons are free text and may differ in wording)."""
+        """What backends must agree on (how much of a reason a backend can name differs)."""
         return (self.status, self.values, self.rules if self.status != "unknown" else ())
 
 

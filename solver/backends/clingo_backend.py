@@ -35,6 +35,7 @@ from solver.backends.base import Decision, OutputResult, Person, Status, sort_va
 from solver.errors import shorten
 from solver.passes.calendar import CalendarBounds
 from solver.printer import to_text
+from solver.semantics.reasons import Reason, no_parameter, off_calendar
 
 # ---------------------------------------------------------------- the typed boundary
 
@@ -121,9 +122,8 @@ def _fact(pred: Callable[..., Predicate], *args: object) -> clingo.Symbol:
 
 # ---------------------------------------------------------------- the program text
 
-# Month m: length in a common year, days before it in a common year, is February, after February.
-_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+# The calendar's arithmetic written in ASP from solver/dates.py's tables (tests/test_dates.py
+# checks the terms against dates.day_number and datetime over the calendar's edges).
 
 
 def _leap(y: str) -> str:
@@ -165,7 +165,7 @@ def _q(s: str) -> str:
 def _const_date(d: dt.date) -> str:
     """A date constant for facts and heads: d(Y,M,D,N) with N the same ASP arithmetic, the
     month table's entries filled in."""
-    n = _day_number_term(str(d.year), str(_BEFORE[d.month - 1]), str(int(d.month > 2)), str(d.day))
+    n = _day_number_term(str(d.year), str(dates.CUMULATIVE_DAYS[d.month - 1]), str(int(d.month > 2)), str(d.day))
     return f"d({d.year},{d.month},{d.day},{n})"
 
 
@@ -189,7 +189,7 @@ _BASE = "\n".join(
         "% month(M, CommonLength, DaysBefore, IsFebruary, AfterFebruary)",
         *(
             f"month({m},{n},{b},{int(m == 2)},{int(m > 2)})."
-            for m, n, b in zip(range(1, 13), _LENGTHS, _BEFORE, strict=True)
+            for m, n, b in zip(range(1, 13), dates.COMMON_MONTH_LENGTHS, dates.CUMULATIVE_DAYS, strict=True)
         ),
         "pkey(P,K) :- prow(P,K,_).",
         "% constant dates used in rules, with their day numbers",
@@ -871,28 +871,27 @@ class ClingoBackend:
                 if st == "unknown":
                     ws = causes.get((k, name), [])
                     missing = sorted({str(w.arguments[0].string) for w in ws if w.name == "miss"})
-                    reasons = sorted({self._reason(w) for w in ws if w.name != "miss"})
+                    reasons = sorted({self._reason(w) for w in ws if w.name != "miss"}, key=str)
                     res[name] = OutputResult(name, "unknown", missing=tuple(missing), reasons=tuple(reasons))
                 else:
                     vals = sort_values(values.get((k, name), []))
                     res[name] = OutputResult(name, _status(st), vals, tuple(sorted(rules.get((k, name), []))))
         return out
 
-    def _reason(self, cause: clingo.Symbol) -> str:
-        """A reason term in the words eval uses."""
+    def _reason(self, cause: clingo.Symbol) -> Reason:
+        """A reason term as the typed reason eval gives."""
         args = cause.arguments
         if cause.name == "noparam":
             p = self.rs.params[args[0].string]
-            key = [_decode(s, t) for s, t in zip(args[1].arguments, p.key_types, strict=True)]
-            return f"no parameter {p.name} for ({', '.join(str(x) for x in key)})"
+            key = tuple(_decode(s, t) for s, t in zip(args[1].arguments, p.key_types, strict=True))
+            return no_parameter(p.name, key)
         if cause.name == "offcal":
-            where, year = args[0].string, args[1].number
-            return f"date out of range in {where}: the year {year} is outside {dates.FIRST}..{dates.LAST}"
+            return off_calendar(args[0].string, args[1].number)
         if cause.name == "novalue":
-            return f"{args[0].string} has no value"
+            return Reason("no_value", args[0].string)
         if cause.name == "conflict":
-            return f"{args[0].string} has conflicting values"
-        return str(cause)  # pragma: no cover
+            return Reason("conflict", args[0].string)
+        raise RuntimeError(f"clingo backend: unknown reason {cause}")  # pragma: no cover
 
 
 def _status(s: str) -> Status:

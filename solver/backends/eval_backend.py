@@ -21,6 +21,7 @@ from solver.backends.base import Decision, OutputResult, Person, Status
 from solver.errors import shorten
 from solver.passes.calendar import CalendarBounds
 from solver.printer import to_text
+from solver.semantics.reasons import NOT_EVALUATED, Reason
 from solver.semantics.values import (
     BINOPS,
     BUILTINS,
@@ -63,6 +64,37 @@ class _Plan:
     default_slot: int  # -1: the default is `default` (NO_DEFAULT when there is none)
     default: Any = NO_DEFAULT
 
+    def result(self, run: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]) -> OutputResult:
+        """The output's result; the common case (one known value, from one applying rule or the
+        default) directly, everything else through `finish`."""
+        applies, values, defaults = run
+        hit: _Target | None = None
+        for t in self.targets:
+            a = applies[t.rule]
+            if a is False:
+                continue
+            if a is not True or hit is not None:
+                break
+            hit = t
+        else:
+            if hit is None:
+                v = defaults[self.default_slot] if self.default_slot >= 0 else self.default
+                if v is not NO_DEFAULT and not isinstance(v, Unknown):
+                    return _ok(self.name, (v,), ())
+            else:
+                v = values[hit.slot] if hit.slot >= 0 else hit.value
+                if not isinstance(v, Unknown):
+                    return _ok(self.name, (v,), (hit.rule_id,))
+        status, vals, rules, unknown = self.build(run)
+        return OutputResult(
+            self.name,
+            cast(Status, status),
+            tuple(vals),
+            tuple(rules),
+            tuple(sorted(unknown.missing)) if unknown else (),
+            unknown.reasons if unknown else (),
+        )
+
     def build(self, run: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
         applies, values, defaults = run
         applying: list[str] = []
@@ -77,6 +109,21 @@ class _Plan:
                 unknown.append(a)
         default = defaults[self.default_slot] if self.default_slot >= 0 else self.default
         return finish(self.cardinality, applying, got, unknown, default, self.name)[1]
+
+
+def _ok(name: str, values: tuple[Any, ...], rules: tuple[str, ...]) -> OutputResult:
+    """OutputResult(name, "ok", values, rules), filled in directly: a frozen dataclass's __init__
+    sets each field through object.__setattr__, which cost more than the rules of a small set."""
+    r = object.__new__(OutputResult)
+    r.__dict__.update(output=name, status="ok", values=values, rules=rules, missing=(), reasons=())
+    return r
+
+
+def _decision(results: Mapping[str, OutputResult], options: Mapping[str, str]) -> Decision:
+    """Decision(results, options, "eval"), filled in directly as _ok is."""
+    d = object.__new__(Decision)
+    d.__dict__.update(results=results, options=options, backend="eval")
+    return d
 
 
 # ---------------------------------------------------------------- code generation
@@ -275,7 +322,7 @@ class _Gen:
             case ir.Call(fn=fn, args=args):
                 inner = ", ".join(self.expr(a) for a in args)
                 if self.bounds().may_leave(e):  # the reason names the call and where it is written
-                    where = f" in {shorten(to_text(e))} at {e.loc}"
+                    where = f"{shorten(to_text(e))} at {e.loc}"
                     checked = self.const(lift(on_calendar(_DATE_MAKERS[fn], where)))
                     return f"{checked}({inner})"
                 if self.mu(e):
@@ -482,9 +529,9 @@ class _Gen:
         # applicability is (merged in finish's order), else the single value (a conflict when
         # two differ) or the set, else the default, the gap or the empty set.
         single = o.cardinality != "set"
-        conflict = self.const(Unknown(reasons=(f"{name} has conflicting values",)))
+        conflict = self.const(Unknown(reasons=(Reason("conflict", name),)))
         if default is NO_DEFAULT and default_slot < 0:
-            default_code = self.const(Unknown(reasons=(f"{name} has no value",))) if single else "_EMPTY"
+            default_code = self.const(Unknown(reasons=(Reason("no_value", name),))) if single else "_EMPTY"
         two_valued = not any(value_mus) and not any(self.rule_mu[r.id] for r in targeting)
         self.emit(f"{out} = _NONE" if single else "_vs = []")
         if not two_valued:
@@ -595,7 +642,7 @@ class Trace:
         return self.node_values.get(id(e), _NOT_EVALUATED)
 
 
-_NOT_EVALUATED = Unknown(reasons=("not evaluated",))
+_NOT_EVALUATED = Unknown(reasons=(NOT_EVALUATED,))
 _UNSET = object()  # a traced node's value before (or without) its evaluation
 
 
@@ -626,7 +673,7 @@ def _merge(*values: Any) -> Unknown:
     one unknown reaching an expression along several paths)."""
     out: Unknown | None = None
     for v in values:
-        if isinstance(v, Unknown) and v != out:
+        if v is not out and isinstance(v, Unknown) and v != out:
             out = v if out is None else out | v
     return out if out is not None else merge_unknown()
 
@@ -704,8 +751,8 @@ class EvalBackend:
         return dict(zip((r.id for r in self.rs.rules), self._pick(person).run(person)[0], strict=True))
 
     def decide(self, person: Person) -> Decision:
-        compiled = self._pick(person)
-        return Decision(_Results(compiled.plans, compiled.run(person)), self._options, self.name)
+        compiled = self._full if person.keys() >= self._inputs else self._pick(person)
+        return _decision(_Results(compiled.plans, compiled.run(person)), self._options)
 
     def decide_traced(self, person: Person) -> tuple[Decision, Trace]:
         partial = self._pick(person) is not self._full
@@ -737,15 +784,7 @@ class _Results(Mapping[str, OutputResult]):
     def __getitem__(self, name: str) -> OutputResult:
         built = self._built.get(name)
         if built is None:
-            status, values, rules, unknown = self._plans[name].build(self._run)
-            built = self._built[name] = OutputResult(
-                name,
-                cast(Status, status),
-                tuple(values),
-                tuple(rules),
-                tuple(sorted(unknown.missing)) if unknown else (),
-                unknown.reasons if unknown else (),
-            )
+            built = self._built[name] = self._plans[name].result(self._run)
         return built
 
     def __iter__(self) -> Iterator[str]:

@@ -28,6 +28,7 @@ from typing import Any, Literal, cast
 from solver import dates, ir
 from solver.backends.base import Decision, OutputResult, Person, Status
 from solver.passes.calendar import CalendarBounds
+from solver.semantics.reasons import Reason, no_parameter, off_calendar
 
 WORD_BITS = 62  # bits used per BIGINT mask word (keeps clear of the sign bit)
 # Statuses are small integers inside the query (compared at every layer; named in the last select).
@@ -557,12 +558,8 @@ class _Compiler:
                     continue
                 if key in self.rs.inputs:
                     missing[i % WORD_BITS] = d.string(key)
-                elif key.startswith("param:"):
-                    reasons[i % WORD_BITS] = d.string("no parameter row in " + key[6:])
-                elif key == "calendar":
-                    reasons[i % WORD_BITS] = d.string(f"date out of range: outside {dates.FIRST}..{dates.LAST}")
-                else:
-                    reasons[i % WORD_BITS] = d.string(key[7:] + " has no single value")
+                else:  # the bit's key ("param:P", "calendar", "output:O"); result_from_row types it
+                    reasons[i % WORD_BITS] = d.string(key)
             strings = d.array_type(d.sql_type(ir.EnumT("", ())))
             names.append(f"CAST({d.array(missing)} AS {strings}) AS {d.ident(f'_missing{w}')}")
             names.append(f"CAST({d.array(reasons)} AS {strings}) AS {d.ident(f'_reason{w}')}")
@@ -631,8 +628,18 @@ def result_from_row(rs: ir.RuleSet, name: str, row: Mapping[str, Any]) -> Output
         values,
         tuple(row[f"{name}__rules"] or ()),
         tuple(sorted(row[f"{name}__missing"] or ())),
-        tuple(row[f"{name}__reason"] or ()),
+        tuple(_reason(key) for key in row[f"{name}__reason"] or ()),
     )
+
+
+def _reason(key: str) -> Reason:
+    """The typed reason of a why-unknown bit (the query knows the table, not its key)."""
+    kind, _, name = key.partition(":")
+    if kind == "param":
+        return no_parameter(name)
+    if kind == "output":
+        return Reason("no_single_value", name)
+    return off_calendar()
 
 
 def input_table_sql(rs: ir.RuleSet, d: Dialect, persons: Sequence[Person]) -> str:

@@ -12,6 +12,7 @@ import z3
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person, Status, sort_values
 from solver.passes.deps import input_cones
+from solver.semantics.reasons import UNEXPLAINED
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import DateSym, Term, constants
 
@@ -92,7 +93,7 @@ class Z3Backend:
         status = next(cast(Status, s) for s in o.status if got[(name, "status", s)])
         if status == "unknown":
             why = tuple(sorted(self._deps[name] & missing))
-            return OutputResult(name, status, missing=why, reasons=() if why else ("a parameter or value is unknown",))
+            return OutputResult(name, status, missing=why, reasons=() if why else (UNEXPLAINED,))
         if status in ("gap", "none"):
             return OutputResult(name, status)
         rules = tuple(sorted(r for r in o.applying if got[(name, "applies", r)]))

@@ -21,6 +21,7 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
+from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
 from solver.errors import EligError
 from solver.passes.deps import input_cones
@@ -28,6 +29,7 @@ from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
+from solver.semantics.reasons import joined, no_parameter
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import Sym, less
 
@@ -158,6 +160,8 @@ class Checker:
             add(self.tables_incomplete(whole, maybe))
         self.on_step("inputs: unhandled values")
         add(self.unhandled_values(s))
+        self.on_step("citations: in force")
+        add(citations_out_of_force(self, everywhere.rules))
         add(self.switched_off_findings())
         return sorted((self.compacted(f) for f in found.values()), key=lambda f: (f.kind, f.subject, f.id))
 
@@ -427,7 +431,7 @@ class Checker:
                 got = self.ref.decide(person)[o.name]
                 if got.status != "unknown":
                     raise BackendDisagreement(f"{o.name} is known for {person} by eval")
-                why = f"{o.name} is unknown for a complete person: {'; '.join(got.reasons) or 'a value is unknown'}"
+                why = f"{o.name} is unknown for a complete person: {joined(got.reasons) or 'a value is unknown'}"
                 out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
         return out
 
@@ -584,7 +588,7 @@ class Checker:
                 if person is None:
                     continue
                 shown = ", ".join(str(v) for v in key)
-                reason = f"no parameter {name} for ({shown})"
+                reason = no_parameter(name, key)
                 decision = self.ref.decide(person)
                 hit = [n for n in unknown if reason in decision[n].reasons]
                 if not hit:
@@ -692,7 +696,7 @@ def _gives(r: ir.Rule, output: str, value: str) -> bool:
 
 
 def _param_cites(rs: ir.RuleSet, res: Any) -> list[str]:
-    names = {r.split(" ")[2] for r in res.reasons if r.startswith("no parameter ")}
+    names = {r.name for r in res.reasons if r.kind == "no_parameter"}
     return [c for n in sorted(names) if n in rs.params for row in rs.params[n].rows for c in row.cites][:4]
 
 

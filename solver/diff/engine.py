@@ -18,7 +18,7 @@ from typing import Literal, cast
 import z3
 
 from solver import ir
-from solver.backends.base import OutputResult
+from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.engine import conjuncts
 from solver.passes.deps import deps
@@ -28,7 +28,6 @@ from solver.semantics.symbolic import Encoding, OutputSym
 from solver.semantics.terms import Term, equal, evaluate
 
 Side = Literal["old", "new"]
-STATUSES = ("ok", "none", "gap", "conflict", "unknown")
 
 
 @dataclass(frozen=True)
@@ -297,7 +296,7 @@ class _Differ:
             here = osym.value.value
             const = enc.const_term(got, out.type)
             constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
-            text = _literal(got, out.type)
+            text = value_text(got, out.type)
         if not constant:
             exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
             if not rules and out.default is not None:
@@ -361,8 +360,8 @@ class _Differ:
                     atoms[text] = None
                     fields |= read
                 if r.valid and r.valid.on not in self.pair.version(cast(Side, side)).pinned:
-                    lo = "" if r.valid.lo is None else f"{_literal(r.valid.lo)} <= "
-                    hi = "" if r.valid.hi is None else f" <= {_literal(r.valid.hi)}"
+                    lo = "" if r.valid.lo is None else f"{value_text(r.valid.lo)} <= "
+                    hi = "" if r.valid.hi is None else f" <= {value_text(r.valid.hi)}"
                     atoms[f"{lo}{r.valid.on}{hi}"] = None
                     fields.add(r.valid.on)
                 for u in r.unless:
@@ -399,7 +398,7 @@ def _result_key(r: OutputResult) -> tuple[object, ...]:
     return (r.status, r.values if r.status in ("ok", "conflict") else ())
 
 
-def _literal(v: object, t: ir.Type | None = None) -> str:
+def value_text(v: object, t: ir.Type | None = None) -> str:
     if t is not None and ir.is_time(t) and isinstance(v, int):
         return ir.time_text(v)
     if isinstance(v, bool):
@@ -549,6 +548,6 @@ def _givers(rs: ir.RuleSet, output: str, member: str) -> list[str] | None:
         value = dict(r.then)[output]
         if not isinstance(value, ir.Const):
             return None
-        if _literal(value.value) == member:
+        if value_text(value.value) == member:
             out.append(r.id)
     return out

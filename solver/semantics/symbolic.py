@@ -69,11 +69,12 @@ class Encoding:
         self.inputs: dict[str, Sym] = {}
         self.input_vars: dict[str, tuple[z3.ExprRef, ...]] = {}
         self.known_vars: dict[str, z3.BoolRef] = {}
-        domain: list[z3.BoolRef] = []
+        self.input_domains: dict[str, z3.BoolRef] = {}  # input -> its domain (TRUE for a bool)
         for name, inp in rs.inputs.items():
-            sym, cons = self._input(name, inp.type)
-            self.inputs[name] = sym
-            domain += cons
+            self.inputs[name] = self._input(name, inp.type)
+            cons = input_domain(inp.type, self.inputs[name].value)
+            self.input_domains[name] = z3.And(cons) if cons else TRUE
+        domain = [d for d in self.input_domains.values() if d is not TRUE]
         self.domain = z3.And(domain) if domain else TRUE
         self.env: dict[str, Sym] = dict(self.inputs)
         self.applies: dict[str, Sym] = {}
@@ -96,33 +97,18 @@ class Encoding:
         full = f"{self.prefix}{name}"
         return z3.Bool(full) if sort == "bool" else z3.Int(full)
 
-    def _input(self, name: str, t: ir.Type) -> tuple[Sym, list[z3.BoolRef]]:
+    def _input(self, name: str, t: ir.Type) -> Sym:
         known = TRUE
         if self.partial:
             known = cast(z3.BoolRef, self.var(f"known!{name}", "bool"))
             self.known_vars[name] = known
-        if isinstance(t, ir.BoolT):
-            v = self.var(name, "bool")
-            self.input_vars[name] = (v,)
-            return Sym(v, known), []
-        if isinstance(t, ir.IntT):
-            i = cast(z3.ArithRef, self.var(name, "int"))
-            self.input_vars[name] = (i,)
-            return Sym(i, known), [i >= t.lo, i <= t.hi]
-        if isinstance(t, ir.EnumT):
-            e = cast(z3.ArithRef, self.var(name, "int"))
-            self.input_vars[name] = (e,)
-            return Sym(e, known), [e >= 0, e < len(t.values)]
-        assert isinstance(t, ir.DateT)
-        y, m, d = (cast(z3.ArithRef, self.var(f"{name}.{c}", "int")) for c in "ymd")
-        self.input_vars[name] = (y, m, d)
-        ds = DateSym(y, m, d)
-        cons = [m >= 1, m <= 12, d >= 1, d <= month_length(y, m), y >= t.lo.year, y <= t.hi.year]
-        if (t.lo.month, t.lo.day) != (1, 1):
-            cons.append(less(date_const(t.lo), ds, strict=False))
-        if (t.hi.month, t.hi.day) != (12, 31):
-            cons.append(less(ds, date_const(t.hi), strict=False))
-        return Sym(ds, known), cons
+        if isinstance(t, ir.DateT):
+            y, m, d = (cast(z3.ArithRef, self.var(f"{name}.{c}", "int")) for c in "ymd")
+            self.input_vars[name] = (y, m, d)
+            return Sym(DateSym(y, m, d), known)
+        v = self.var(name, "bool" if isinstance(t, ir.BoolT) else "int")
+        self.input_vars[name] = (v,)
+        return Sym(v, known)
 
     def input_values(self, person: Person) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
         """(variable, value) pairs that fix a person's inputs (and known flags when partial)."""
@@ -391,6 +377,27 @@ class Encoding:
             parts = raw[name]
             out[name] = self.decode(parts if len(parts) == 3 else parts[0], inp.type)
         return out
+
+
+def input_domain(t: ir.Type, v: Term) -> list[z3.BoolRef]:
+    """The values an input of type t may take, as constraints on its term v (the one place an
+    input's domain is written). Dates compare as (year, month, day): no division, which keeps
+    z3 fast; a range that starts on 1 January or ends on 31 December is a bound on the year."""
+    if isinstance(t, ir.IntT):
+        i = cast(z3.ArithRef, v)
+        return [i >= t.lo, i <= t.hi]
+    if isinstance(t, ir.EnumT):
+        e = cast(z3.ArithRef, v)
+        return [e >= 0, e < len(t.values)]
+    if not isinstance(t, ir.DateT):
+        return []
+    assert isinstance(v, DateSym)
+    cons = [v.m >= 1, v.m <= 12, v.d >= 1, v.d <= month_length(v.y, v.m), v.y >= t.lo.year, v.y <= t.hi.year]
+    if (t.lo.month, t.lo.day) != (1, 1):
+        cons.append(less(date_const(t.lo), v, strict=False))
+    if (t.hi.month, t.hi.day) != (12, 31):
+        cons.append(less(v, date_const(t.hi), strict=False))
+    return cons
 
 
 def _int(v: Any) -> int:

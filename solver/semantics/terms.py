@@ -57,8 +57,9 @@ def k_or(x: Sym, y: Sym) -> Sym:
 
 
 def month_length(y: z3.ArithRef, m: z3.ArithRef) -> z3.ArithRef:
+    short = [i + 1 for i, n in enumerate(dates.COMMON_MONTH_LENGTHS) if n == 30]  # from dates' table
     feb = z3.If(y % 4 == 0, 29, 28)
-    return cast(z3.ArithRef, z3.If(m == 2, feb, z3.If(z3.Or(m == 4, m == 6, m == 9, m == 11), 30, 31)))
+    return cast(z3.ArithRef, z3.If(m == 2, feb, z3.If(z3.Or([m == i for i in short]), 30, 31)))
 
 
 def date_const(d: dt.date) -> DateSym:

@@ -11,6 +11,7 @@ from typing import Any
 
 from solver import dates
 from solver.backends.base import sort_values
+from solver.semantics.reasons import Reason, no_parameter, off_calendar
 
 # ---------------------------------------------------------------- unknown values
 
@@ -20,7 +21,7 @@ class Unknown:
     """An unknown value: which inputs were missing and what else was wrong."""
 
     missing: frozenset[str] = frozenset()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
     def __or__(self, other: Unknown) -> Unknown:
         reasons = self.reasons + tuple(r for r in other.reasons if r not in self.reasons)
@@ -87,18 +88,18 @@ def lookup(table: Mapping[tuple[Any, ...], Any], name: str, *key: Any) -> Any:
     try:
         return table[key]
     except KeyError:
-        shown = ", ".join(str(k) for k in key)
-        return Unknown(reasons=(f"no parameter {name} for ({shown})",))
+        return Unknown(reasons=(no_parameter(name, key),))
 
 
-def on_calendar(fn: Callable[..., Any], where: str = "") -> Callable[..., Any]:
-    """A date function whose result off the calendar is unknown with a reason (never an error)."""
+def on_calendar(fn: Callable[..., Any], call: str = "") -> Callable[..., Any]:
+    """A date function whose result off the calendar is unknown with a reason (never an error);
+    `call` names the call and where it is written."""
 
     def checked(*args: Any) -> Any:
         try:
             return fn(*args)
         except dates.OffCalendar as e:
-            return Unknown(reasons=(f"date out of range{where}: {e}",))
+            return Unknown(reasons=(off_calendar(call, e.year),))
 
     return checked
 
@@ -150,12 +151,12 @@ def finish(
         if card == "set":
             return frozenset(), ("ok", (), (), None)
         status = "gap" if card == "exactly_one" else "none"
-        return Unknown(reasons=(f"{name} has no value",)), (status, (), (), None)
+        return Unknown(reasons=(Reason("no_value", name),)), (status, (), (), None)
     vals = sort_values(values)
     if card == "set":
         return frozenset(vals), ("ok", vals, rules, None)
     if len(vals) > 1:
-        return Unknown(reasons=(f"{name} has conflicting values",)), ("conflict", vals, rules, None)
+        return Unknown(reasons=(Reason("conflict", name),)), ("conflict", vals, rules, None)
     return vals[0], ("ok", vals, rules, None)
 
 

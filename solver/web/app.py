@@ -7,7 +7,7 @@ body over MAX_BODY bytes is refused before it is read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager, contextmanager
 from html import escape
 from pathlib import Path
@@ -30,6 +30,7 @@ from solver.web.service import TIMEOUT_MS, Service
 
 MAX_BODY = 64 * 1024  # a person is a few KB; the largest useful body is far below this
 MAX_UPLOAD = 64 * 1024
+PERSON_FILE = "a person file: a YAML or JSON mapping of field -> value, UTF-8, at most 64 KB"
 
 Name = Annotated[str, StringConstraints(max_length=100)]
 Text = Annotated[str, StringConstraints(max_length=200)]
@@ -247,7 +248,7 @@ def create_app(rules: str | Path) -> FastAPI:
         st.goal = [g for g in str(q.get("goal", "")).split(",") if g] or list(default_goal)
         bad = [g for g in st.goal if g not in rs.outputs]
         if bad:
-            errors["goal"] = f"unknown output(s) {', '.join(bad)[:200]}; allowed: the outputs listed"
+            errors["goal"] = f"unknown output(s) {', '.join(bad)[:200]}; allowed: {', '.join(rs.outputs)}"
             st.goal = [g for g in st.goal if g in rs.outputs] or list(default_goal)
         st.skip = [s for s in str(q.get("skip", "")).split(",") if s in rs.inputs]
         for key, target in (("options", "options"), ("person", "person")):
@@ -256,7 +257,9 @@ def create_app(rules: str | Path) -> FastAPI:
                 if not isinstance(data, dict):
                     raise ValueError
             except (ValueError, RecursionError):
-                errors[key] = f"{key} is not a JSON mapping"
+                errors[key] = f"{key} is not a JSON mapping; allowed: a JSON object of " + (
+                    "option -> reading" if key == "options" else "field -> value"
+                )
                 continue
             try:
                 if target == "options":
@@ -428,17 +431,17 @@ def create_app(rules: str | Path) -> FastAPI:
         st.goal = [g for g in goal.split(",") if g in rs.outputs] or list(default_goal)
         try:
             if len(raw) > MAX_UPLOAD:
-                raise InputError("file", f"over {MAX_UPLOAD} bytes", allowed="a person file (YAML or JSON mapping)")
+                raise InputError("file", f"over {MAX_UPLOAD} bytes", allowed=PERSON_FILE)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise InputError("file", "not UTF-8 text", allowed="a person file (YAML or JSON mapping)") from None
+                raise InputError("file", "not UTF-8 text", allowed=PERSON_FILE) from None
             data = parse_yaml(text, (file.filename or "upload")[:100]).data
             if not isinstance(data, dict):
-                raise InputError("file", "not a mapping of fields", allowed="a person file (YAML or JSON mapping)")
+                raise InputError("file", "not a mapping of fields", allowed=PERSON_FILE)
             st.person = service.person(data)
         except (InputError, RuleError) as e:
-            msg = _message(e) if isinstance(e, InputError) else str(e)
+            msg = _message(e) if isinstance(e, InputError) else f"{e}; allowed: {PERSON_FILE}"
             body = f'<p class="error" id="error-file">{escape(msg)}</p><a href="/interview">back</a>'
             return HTMLResponse(page("Load a person", body), status_code=422)
         return RedirectResponse(st.url(), status_code=303)
@@ -508,25 +511,49 @@ def create_app(rules: str | Path) -> FastAPI:
 
     # ------------------------------------------------------------------ drafter pages
 
-    def options_form(action: str, extra: str = "", prefix: str = "option.") -> str:
+    def options_form(action: str, extra: str = "", errors: dict[str, str] | None = None) -> str:
+        errors = errors or {}
+
+        def beside(key: str) -> str:
+            return (
+                f' <span class="error" id="error-{escape(key)}">{escape(errors[key])}</span>' if key in errors else ""
+            )
+
         rows = "".join(
-            f'<tr><td>{escape(n)}</td><td><select name="{prefix}{escape(n)}">'
+            f'<tr><td>{escape(n)}</td><td><select name="option.{escape(n)}">'
             + "".join(
                 f'<option value="{escape(v)}"{" selected" if v == o.default else ""}>{escape(v)}</option>'
                 for v in o.type.values
             )
-            + "</select></td></tr>"
+            + f"</select>{beside('option.' + n)}</td></tr>"
             for n, o in rs.options.items()
         )
+        others = "".join(
+            f'<p class="error" id="error-{escape(k)}">{escape(k)}: {escape(v)}</p>'
+            for k, v in errors.items()
+            if not (k.startswith("option.") and k[7:] in rs.options) and f'id="error-{k}"' not in extra
+        )
         return (
-            f'<form method="post" action="{action}" id="start">{extra}'
-            f"<details><summary>options (readings)</summary><table>{rows}</table></details>"
+            f'{others}<form method="post" action="{action}" id="start">{extra}'
+            f"<details{' open' if any(k.startswith('option.') for k in errors) else ''}>"
+            f"<summary>options (readings)</summary><table>{rows}</table></details>"
             '<button type="submit" id="run">run</button></form>'
         )
 
-    def form_options(form: Any, prefix: str) -> dict[str, str]:
-        chosen = {k[len(prefix) :]: str(v) for k, v in form.items() if k.startswith(prefix)}
-        return {k: v for k, v in chosen.items() if k in rs.options and v != rs.options[k].default}
+    def form_options(form: Any, errors: dict[str, str]) -> dict[str, str]:
+        """The options chosen in a form (the defaults left out); each bad one is an error by its field."""
+        out = {}
+        for key, v in form.items():
+            if not key.startswith("option."):
+                continue
+            name, value = key[7:], str(v)
+            if name not in rs.options:
+                errors[key[:100]] = f"no such option; allowed: {', '.join(rs.options)}"
+            elif value not in rs.options[name].type.values:
+                errors[key] = f"'{value[:100]}' is not a reading; allowed: {', '.join(rs.options[name].type.values)}"
+            elif value != rs.options[name].default:
+                out[name] = value
+        return out
 
     @app.get("/check", include_in_schema=False)
     def check_form() -> HTMLResponse:
@@ -535,37 +562,65 @@ def create_app(rules: str | Path) -> FastAPI:
     @app.post("/check", include_in_schema=False)
     async def check_start(request: Request) -> Response:
         form = await request.form()
-        return _start_page("check", CheckIn(options=form_options(form, "option.")))
+        errors: dict[str, str] = {}
+        options = form_options(form, errors)
+        if errors:
+            return HTMLResponse(page("Check the rule set", options_form("/check", "", errors)), status_code=422)
+        return _start_page("check", CheckIn(options=options))
+
+    def diff_fields(form: Mapping[str, str], errors: dict[str, str]) -> str:
+        if not rs.time:
+            return ""
+
+        def field(key: str, text: str, id_: str) -> str:
+            value = escape(form.get(key, ""))
+            err = f' <span class="error" id="error-{key}">{escape(errors[key])}</span>' if key in errors else ""
+            return f'<label>{text} <input name="{key}" id="{id_}" value="{value}"></label>{err} '
+
+        return (
+            "<p>"
+            + field("year", "year", "year")
+            + field("vs_year", "vs year", "vs-year")
+            + field("max_regions", "max regions per output", "max-regions")
+            + "</p>"
+        )
 
     @app.get("/diff", include_in_schema=False)
     def diff_form() -> HTMLResponse:
-        years = ""
-        if rs.time:
-            years = (
-                '<p><label>year <input name="year" id="year" value="2023"></label> '
-                '<label>vs year <input name="vs_year" id="vs-year" value="2025"></label> '
-                '<label>max regions per output <input name="max_regions" value="10"></label></p>'
-            )
-        return HTMLResponse(page("Diff two versions", options_form("/diff", years)))
+        defaults = {"year": "2023", "vs_year": "2025", "max_regions": "10"}
+        return HTMLResponse(page("Diff two versions", options_form("/diff", diff_fields(defaults, {}))))
 
     @app.post("/diff", include_in_schema=False)
     async def diff_start(request: Request) -> Response:
         form = await request.form()
+        errors: dict[str, str] = {}
+        texts = {k: str(form.get(k) or "").strip()[:100] for k in ("year", "vs_year", "max_regions")}
 
         def year(key: str) -> int | None:
-            text = str(form.get(key) or "").strip()
-            return int(text) if text.isdigit() and len(text) <= 4 else None
+            if not texts[key] or not rs.time:
+                return None
+            try:
+                value = service.from_text(rs.time, texts[key])
+            except InputError as e:
+                errors[key] = _message(e)
+                return None
+            return value if isinstance(value, int) else None
 
-        try:
-            body = DiffIn(
-                year=year("year"),
-                vs_year=year("vs_year"),
-                options=form_options(form, "option."),
-                max_regions=min(max(year("max_regions") or 10, 1), 100),
-            )
-            check_diff(body)
-        except (InputError, ValueError) as e:
-            return HTMLResponse(page("Diff", f'<p class="error">{escape(str(e))}</p>'), status_code=422)
+        body = None
+        regions = texts["max_regions"] or "10"
+        if not (regions.isdigit() and 1 <= int(regions) <= 100):
+            errors["max_regions"] = f"'{regions}' is not a number of regions; allowed: a whole number from 1 to 100"
+        years = year("year"), year("vs_year")
+        options = form_options(form, errors)
+        if not errors:
+            try:
+                body = DiffIn(year=years[0], vs_year=years[1], options=options, max_regions=int(regions))
+                check_diff(body)
+            except InputError as e:
+                errors[e.field if e.field in texts else "diff"] = _message(e)
+        if body is None or errors:
+            html = options_form("/diff", diff_fields(texts, errors), errors)
+            return HTMLResponse(page("Diff two versions", html), status_code=422)
         return _start_page("diff", body)
 
     def _start_page(kind: Literal["check", "diff"], body: BaseModel) -> Response:
