@@ -31,8 +31,9 @@ import z3  # noqa: E402
 
 from explain.consult import Consultant  # noqa: E402
 from explain.counterfactual import counterfactual  # noqa: E402
-from explain.derivation import explain, why_not  # noqa: E402
+from explain.derivation import explain  # noqa: E402
 from explain.symbolic import Symbolic  # noqa: E402
+from explain.why_not import why_not  # noqa: E402
 from solver import ir  # noqa: E402
 from solver.backends.eval_backend import EvalBackend  # noqa: E402
 from solver.cases import collect  # noqa: E402

@@ -1,4 +1,4 @@
-"""Derivations: why an output has its value, and why it does not have another one.
+"""Derivations: why an output has its value (why it does not have another: explain/why_not.py).
 
 A derivation is a tree of steps. Each rule step carries its clause ids and the Chinese quote;
 each condition step shows the condition instantiated with the person's values
@@ -21,7 +21,7 @@ import datetime as dt
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
@@ -40,9 +40,6 @@ from solver.semantics.values import (
     lift,
     lookup,
 )
-
-if TYPE_CHECKING:
-    from explain.symbolic import Symbolic
 
 Lang = Literal["zh", "en"]
 Kind = Literal[
@@ -184,9 +181,9 @@ def option_positions(source: ir.RuleSet, resolved: ir.RuleSet) -> dict[int, str]
     return out
 
 
-def _flatten(e: ir.Expr, op: str) -> list[ir.Expr]:
+def flatten(e: ir.Expr, op: str) -> list[ir.Expr]:
     if isinstance(e, ir.Binary) and e.op == op:
-        return _flatten(e.left, op) + _flatten(e.right, op)
+        return flatten(e.left, op) + flatten(e.right, op)
     return [e]
 
 
@@ -231,6 +228,8 @@ class Words:
             return literal(v)
         if isinstance(v, int) and isinstance(t, ir.IntT) and t.unit == "yuan":
             return f"{v}{self.w('yuan')}"
+        if isinstance(v, int) and t is not None and ir.is_time(t):
+            return ir.time_text(v)
         return str(v)
 
     def option_of(self, e: ir.Expr) -> str:
@@ -347,7 +346,7 @@ class Explainer(Words):
     def condition(self, e: ir.Expr) -> Step:
         holds, unknown = self.truth(e)
         if isinstance(e, ir.Binary) and e.op in ("and", "or"):
-            parts = _flatten(e, e.op)
+            parts = flatten(e, e.op)
             kids = tuple(self.condition(p) for p in parts)
             return Step("condition", self.w("all" if e.op == "and" else "any"), holds, children=kids, unknown=unknown)
         if isinstance(e, ir.Unary) and e.op == "not":
@@ -503,152 +502,6 @@ def explain(
     """The derivation tree of each output (all of them unless `outputs` names some)."""
     ex = Explainer(rs, decision, trace, lang, source)
     return [ex.output(n) for n in (outputs or list(rs.outputs))]
-
-
-# ---------------------------------------------------------------- why not
-
-
-@dataclass(frozen=True)
-class Lit:
-    """An atomic condition of a rule with its polarity: a comparison, membership or boolean name
-    (`atom`), or "exception `exception` does not apply"."""
-
-    atom: ir.Expr | None
-    positive: bool
-    kind: Literal["condition", "validity", "exception"] = "condition"
-    exception: str = ""
-
-
-# A rule's applicability as a monotone formula over literal indices (negations pushed to atoms).
-Skeleton = tuple[str, tuple["Skeleton", ...], int]
-
-
-def rule_literals(ex: Explainer, r: ir.Rule) -> tuple[list[Lit], Skeleton]:
-    """The literals of a rule (when in negation normal form, validity bounds, exceptions) and the
-    and/or skeleton over them. In Kleene logic `holds(when)` is this skeleton over `holds(lit)`."""
-    lits: list[Lit] = []
-
-    def nnf(e: ir.Expr, positive: bool) -> Skeleton:
-        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
-            op = e.op if positive else {"and": "or", "or": "and"}[e.op]
-            return (op, tuple(nnf(p, positive) for p in _flatten(e, e.op)), -1)
-        if isinstance(e, ir.Unary) and e.op == "not":
-            return nnf(e.arg, not positive)
-        lits.append(Lit(e, positive))
-        return ("lit", (), len(lits) - 1)
-
-    parts = [nnf(r.when, True)]
-    if r.valid:
-        for a in ex.validity_atoms(r.valid):
-            lits.append(Lit(a, True, "validity"))
-            parts.append(("lit", (), len(lits) - 1))
-    for u in r.unless:
-        lits.append(Lit(None, True, "exception", u))
-        parts.append(("lit", (), len(lits) - 1))
-    return lits, ("and", tuple(parts), -1)
-
-
-def lit_holds(ex: Explainer, lit: Lit) -> bool | None:
-    """Whether the literal holds for this person now (None: unknown)."""
-    if lit.kind == "exception":
-        a = ex.trace.applies.get(lit.exception)
-        return (not a) if isinstance(a, bool) else None
-    assert lit.atom is not None
-    v = ex.value(lit.atom)
-    return (v if lit.positive else not v) if isinstance(v, bool) else None
-
-
-def lit_step(ex: Explainer, lit: Lit) -> Step:
-    holds = lit_holds(ex, lit)
-    if lit.kind == "exception":
-        r = ex.rs.rule(lit.exception)
-        inner = ex.rule(r)
-        title = f"{lit.exception}: {ex.verdict(ex.trace.applies.get(lit.exception))}"
-        return Step("exception", title, holds, r.cites, r.quote, inner.children, unknown=holds is None)
-    assert lit.atom is not None
-    cond = ex.condition(lit.atom)
-    if lit.kind == "validity":
-        return Step("validity", f"{ex.w('in_force')}: {cond.title}", holds, unknown=holds is None)
-    if lit.positive:
-        return cond
-    return Step("condition", ex.w("not"), holds, children=(cond,), unknown=holds is None)
-
-
-@dataclass(frozen=True)
-class MinimalFailure:
-    """A smallest set of a rule's failed literals that must hold for the rule to apply (and give
-    the asked value). `realizable`: some valid person makes exactly these hold; otherwise the set
-    is the propositional minimum and no valid person meets the rule. `proven`: False on timeout."""
-
-    literals: tuple[int, ...]
-    failed: int
-    realizable: bool
-    proven: bool
-    contradictory: bool = False
-
-
-def why_not(
-    rs: ir.RuleSet,
-    decision: Decision,
-    trace: Trace,
-    output: str,
-    value: Any,
-    lang: Lang = "en",
-    *,
-    symbolic: Symbolic | None = None,
-    timeout_ms: int | None = None,
-    source: ir.RuleSet | None = None,
-) -> Step:
-    """Why `output` is not `value`: for each rule that could give it, a smallest set of its failed
-    conditions (found with z3 over the rule's literals) whose holding would make it apply."""
-    from explain.symbolic import Symbolic, minimal_failure
-
-    ex = Explainer(rs, decision, trace, lang, source)
-    sym = symbolic or Symbolic(rs)
-    o = rs.outputs[output]
-    result = decision.results[output]
-    has = result.status == "ok" and value in result.values
-    head = f"{ex.label(output)} = {ex.show(value, o.type)}: {ex.w('it_is' if has else 'it_is_not')}"
-    steps: list[Step] = []
-    for r in rs.rules_for(output):
-        given = dict(r.then)[output]
-        if isinstance(given, ir.Const) and given.value != value:
-            continue
-        applies = trace.applies.get(r.id)
-        reasons: list[Step] = []
-        if applies is True:
-            got = ex.value(given)
-            if got != value:
-                reasons.append(Step("note", f"{ex.w('applies_gives')} {ex.show(got, o.type)}"))
-            elif not has:
-                reasons.append(Step("note", ex.w("applies_conflict")))
-        else:
-            lits, skeleton = rule_literals(ex, r)
-            now = [lit_holds(ex, lit) for lit in lits]
-            target = None if isinstance(given, ir.Const) else given
-            mf = minimal_failure(sym, r, lits, skeleton, now, target, value, timeout_ms)
-            if mf.contradictory:
-                reasons.append(Step("note", ex.w("contradictory")))
-            else:
-                note = f"{ex.w('minimal')}: {len(mf.literals)} {ex.w('of')} {mf.failed}"
-                if not mf.realizable:
-                    note += f"; {ex.w('unreachable')}"
-                if not mf.proven:
-                    note += f"; {ex.w('not_minimal')}"
-                reasons.append(Step("note", note))
-                reasons += [lit_step(ex, lits[i]) for i in mf.literals]
-        holds = applies if isinstance(applies, bool) else None
-        steps.append(Step("rule", r.id, holds, r.cites, r.quote, tuple(reasons), unknown=holds is None))
-    if o.default is not None:
-        d = ex.value(o.default)
-        applying = [r.id for r in rs.rules_for(output) if trace.applies.get(r.id) is True]
-        if d == value and applying:
-            steps.append(Step("default", f"{ex.w('default_blocked')} {', '.join(applying)}"))
-        elif d != value and not applying:
-            steps.append(Step("default", f"{ex.w('default_other')} {ex.show(d, o.type)}"))
-    if not steps:
-        steps.append(Step("note", ex.w("no_rule")))
-    return Step("output", head, has, children=tuple(steps))
 
 
 def broken_constraints(ev: EvalBackend, person: Person, ids: Sequence[str]) -> list[str]:

@@ -6,21 +6,16 @@ the rules (hence the clauses) that forbid an answer, as IDP-Z3 explains from uns
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import z3
 
 from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.passes.deps import deps
-from solver.query import Answer, Query, Sat, Unknown, Unsat, minimize
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import Sym, equal, evaluate
-
-if TYPE_CHECKING:
-    from explain.derivation import Lit, MinimalFailure, Skeleton
 
 
 class GuardedEncoding(Encoding):
@@ -180,75 +175,3 @@ class Symbolic:
 
     def slice_fields(self, sl: Slice) -> list[str]:
         return [n for n in self.rs.inputs if n in sl.inputs]
-
-
-def lit_term(enc: Encoding, lit: Lit) -> z3.BoolRef:
-    """The literal holds (known and true) as a z3 term."""
-    if lit.kind == "exception":
-        a = enc.applies[lit.exception]
-        return z3.And(a.known, z3.Not(a.value))
-    assert lit.atom is not None
-    s = enc.expr(lit.atom)
-    return z3.And(s.known, s.value if lit.positive else z3.Not(s.value))
-
-
-def _skeleton(sk: Skeleton, var: Mapping[int, z3.BoolRef]) -> z3.BoolRef:
-    op, kids, i = sk
-    if op == "lit":
-        return var[i]
-    parts = [_skeleton(k, var) for k in kids]
-    return z3.And(parts) if op == "and" else z3.Or(parts)
-
-
-def _count(terms: Sequence[z3.BoolRef]) -> z3.ArithRef:
-    return z3.Sum([z3.If(t, 1, 0) for t in terms]) if terms else z3.IntVal(0)
-
-
-def minimal_failure(
-    sym: Symbolic,
-    rule: ir.Rule,
-    lits: Sequence[Lit],
-    skeleton: Skeleton,
-    now: Sequence[bool | None],
-    target: ir.Expr | None,
-    value: Any,
-    timeout_ms: int | None = None,
-) -> MinimalFailure:
-    """The fewest of the rule's currently failed literals that some valid person makes hold while
-    the rule applies (and its `then` gives `value` when that is not a constant). Because the
-    skeleton is monotone, making those hold and keeping the others is enough for the rule to apply.
-    If no valid person meets the rule, the propositional minimum over the skeleton is returned."""
-    from explain.derivation import MinimalFailure
-
-    enc = sym.enc
-    failed = [i for i, h in enumerate(now) if h is not True]
-    terms = [lit_term(enc, lit) for lit in lits]
-    s = Query(*sym.hard(sym.slice(rules=[rule.id])), enc.applying(rule.id), timeout_ms=timeout_ms)
-    if target is not None:
-        t = enc.expr(target)
-        s.add(t.known, equal(t.value, enc.const_term(value, target.type)))
-    # The least k such that at most k failed literals hold (every smaller k refuted): an
-    # incremental solver call per k, cheaper than Optimize here as the minimum is usually 1-3.
-    res: Answer = Unsat()
-    for k in range(len(failed) + 1):
-        res = s.check(z3.AtMost(*(terms[i] for i in failed), k)) if failed else s.check()
-        if not isinstance(res, Unsat):
-            break
-    if isinstance(res, Sat):
-        chosen = tuple(i for i in failed if res.holds(terms[i]))
-        return MinimalFailure(chosen, len(failed), realizable=True, proven=True)
-    if isinstance(res, Unknown):
-        return MinimalFailure(tuple(failed), len(failed), realizable=True, proven=False)
-    # No valid person meets the rule: the propositional minimum (same atom, same variable).
-    atom_var: dict[object, z3.BoolRef] = {}
-    var: dict[int, z3.BoolRef] = {}
-    for i, lit in enumerate(lits):
-        key: object = ("exception", lit.exception) if lit.kind == "exception" else lit.atom
-        if key not in atom_var:
-            atom_var[key] = z3.Bool(f"prop!{len(atom_var)}")
-        var[i] = atom_var[key] if lit.positive else z3.Not(atom_var[key])
-    best = minimize([_skeleton(skeleton, var)], [_count([var[i] for i in failed])])
-    if not isinstance(best, Sat):
-        return MinimalFailure((), len(failed), realizable=False, proven=True, contradictory=True)
-    chosen = tuple(i for i in failed if best.holds(var[i]))
-    return MinimalFailure(chosen, len(failed), realizable=False, proven=True)

@@ -174,7 +174,6 @@ def run_batch(
     progress(f"deciding {rows_in - error_rows:,} persons on {engine}")
     if engine == "duckdb":
         query = compile_ruleset(rs, DUCKDB).query(f"({persons_sql})", names, keep=["_row"], rules=rules)
-        con.execute("SET preserve_insertion_order = false")  # rows carry _row; streaming keeps memory flat
         con.execute(f"COPY ({query}) TO {s(str(output))} (FORMAT parquet)")
     elif engine == "spark":
         with tempfile.TemporaryDirectory(prefix="elig-spark-") as tmp:

@@ -138,8 +138,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from explain.consult import steps as consult_steps
     from explain.counterfactual import counterfactual
     from explain.counterfactual import steps as cf_steps
-    from explain.derivation import Step, explain, why_not
+    from explain.decision import with_readings
+    from explain.derivation import Step, explain
     from explain.symbolic import Symbolic
+    from explain.why_not import why_not
     from solver.backends.eval_backend import EvalBackend
     from solver.cases import collect
     from solver.language.loader import load_ruleset
@@ -199,6 +201,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
             payload = [s.to_json() for s in steps]
         else:
             steps = explain(backend.rs, decision, trace, args.output or None, args.lang, rs)
+            if not args.no_readings:
+                steps = with_readings(rs, backend.rs, person, decision, steps, args.output or None, args.lang)
             payload = [s.to_json() for s in steps]
         payloads.append((case.id, payload, steps))
     fmt = args.format
@@ -272,7 +276,9 @@ def _check_against(args: argparse.Namespace) -> int:
 
     diff_report, findings = check_against(args.against, args.rules, args.changes, _options(args.option), args.timeout)
     label = f"{args.rules} against {args.against}"
-    result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
+    result = CheckReport(
+        label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds, times=diff_report.times
+    )
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
         _write(args.output, text, "--output")
@@ -532,7 +538,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             engine=args.engine,
             outputs=outputs,
             progress=step,
-            rules=args.rules,
+            rules=args.with_rules,
         )
         bar.update(task, completed=3)
     seconds = time.perf_counter() - start
@@ -607,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("person", help="a person or case file")
     e.add_argument("--case", action="append", default=[], help="only the cases with these ids (in a case file)")
     e.add_argument("--output", action="append", default=[], help="explain only these outputs")
+    e.add_argument(
+        "--no-readings", action="store_true", help="do not show the value under the other readings of the options"
+    )
     e.add_argument("--why-not", metavar="OUTPUT=VALUE", help="why the output does not have this value")
     e.add_argument(
         "--counterfactual", metavar="OUTPUT=VALUE", help="the smallest change to the person that gives this value"
@@ -690,7 +699,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="pick a reading")
     b.add_argument("--outputs", help="only these outputs, comma-separated (default: every output)")
-    b.add_argument("--rules", action="store_true", help="also write O__rules, the applying rules of each output")
+    b.add_argument(
+        "--rules", dest="with_rules", action="store_true", help="also write O__rules, the applying rules of each output"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.set_defaults(func=cmd_batch)
 

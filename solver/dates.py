@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 
 # The calendar tables every backend's date arithmetic is built from (clingo and z3 read them).
 COMMON_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # month m's days, common year
@@ -34,10 +35,19 @@ def is_leap(y: int) -> bool:
     return calendar.isleap(y)
 
 
+_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def month_length(y: int, m: int) -> int:
-    return calendar.monthrange(y, m)[1]
+    return 29 if m == 2 and calendar.isleap(y) else _LENGTHS[m - 1]
 
 
+# The date makers are pure and called with few distinct arguments (rule constants, a person's
+# dates): cached, they were the largest cost left in eval's generated code.
+_cached = lru_cache(maxsize=1 << 16)
+
+
+@_cached
 def make_date(y: int, m: int, d: int) -> dt.date:
     """date(y, m, d): month clamped to 1..12, day clamped to 1..month length."""
     if not FIRST_YEAR <= y <= LAST_YEAR:
@@ -60,6 +70,7 @@ def month_index(d: dt.date) -> int:
     return 12 * d.year + d.month - 1
 
 
+@_cached
 def first_of_next_month(d: dt.date) -> dt.date:
     y = d.year + d.month // 12
     if y > LAST_YEAR:
@@ -67,6 +78,7 @@ def first_of_next_month(d: dt.date) -> dt.date:
     return dt.date(y, d.month % 12 + 1, 1)
 
 
+@_cached
 def add_months(d: dt.date, n: int, rule: str) -> dt.date:
     """d moved by n months. When the day does not exist in the target month:
     'clamp' gives the month's last day (31 Jan + 1 = 28/29 Feb),

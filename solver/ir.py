@@ -83,6 +83,10 @@ def time_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def is_time(t: Type) -> bool:
+    return isinstance(t, IntT) and t.unit == "minute"
+
+
 def parse_time(text: str) -> int | None:
     """HH:MM (00:00..23:59) as minutes after midnight; None when the text is not such a time."""
     m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
@@ -104,6 +108,7 @@ class Const:
     value: Value
     type: Type
     loc: Loc = field(default=NOWHERE, compare=False)
+    option: str = field(default="", compare=False, repr=False)  # the option whose reading this is (printing only)
 
 
 @dataclass(frozen=True)
@@ -355,13 +360,23 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class InForce:
+    """When a source is in force (sources.yaml `in_force`, quoting the source's own words)."""
+
+    lo: dt.date
+    hi: dt.date | None  # None: the source states no end
+    years: tuple[int, int]  # the insurance years it governs (int time axes are compared with these)
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     title: str
     status: str
     number: str = ""
     file: str = ""
-    in_force: str = ""
+    in_force: InForce | None = None
     repeals: str = ""
 
 

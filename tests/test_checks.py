@@ -11,7 +11,7 @@ import pytest
 
 from explain import report as render
 from solver.backends.eval_backend import EvalBackend
-from solver.checks import run_checks
+from solver.checks import CheckReport, run_checks
 from solver.checks.engine import Settings
 from solver.cli import main
 from solver.language.loader import load_ruleset
@@ -93,8 +93,8 @@ def _table(markdown: str) -> list[str]:
     return [line for line in markdown.splitlines() if re.match(r"^\| `[a-z_]+:[0-9a-f]{10}` \|", line)]
 
 
-def test_committed_shanghai_report_is_current() -> None:
-    fresh = render.to_markdown(run_checks(load_ruleset(SHANGHAI)))
+def test_committed_shanghai_report_is_current(shanghai_check: CheckReport) -> None:
+    fresh = render.to_markdown(shanghai_check)
     committed = (ROOT / "reports" / "shanghai-check.md").read_text(encoding="utf-8")
     assert _table(fresh) == _table(committed), "run `make report` and review the changes"
     assert _table(fresh), "the report lists no findings at all"
@@ -117,8 +117,8 @@ def test_known_open_findings_are_listed_but_do_not_gate(tmp_path: Path) -> None:
     assert [f.id for f in planted.new] == [first.findings[0].id] and planted.exit_code() == 1
 
 
-def test_shanghai_known_open_findings_are_the_draft_s_own() -> None:
-    report = run_checks(load_ruleset(SHANGHAI))
+def test_shanghai_known_open_findings_are_the_draft_s_own(shanghai_check: CheckReport) -> None:
+    report = shanghai_check
     assert report.new == () and report.exit_code() == 0
     open_findings = {(f.kind, f.subject) for f in report.known_open}
     # 000 三（四）: a child enrolled for the birth year early in the next year is both "出生90天内
@@ -231,8 +231,8 @@ def test_a_finding_that_grows_into_another_interval_is_a_new_finding(tmp_path: P
     assert report.exit_code() == 1
 
 
-def test_shanghai_check_passes_the_gate() -> None:
-    report = run_checks(load_ruleset(SHANGHAI))
+def test_shanghai_check_passes_the_gate(shanghai_check: CheckReport) -> None:
+    report = shanghai_check
     assert report.new == () and report.exit_code() == 0
     assert len(report.known_open) == 2  # the 2026 draft's own defects stay visible
 

@@ -33,8 +33,9 @@ from explain import render
 from explain.consult import Consultant
 from explain.counterfactual import counterfactual
 from explain.counterfactual import steps as cf_steps
-from explain.derivation import Explainer, Step, cited_clauses, explain, lit_holds, rule_literals, why_not
-from explain.symbolic import Symbolic, minimal_failure
+from explain.derivation import Explainer, Step, cited_clauses, explain
+from explain.symbolic import Symbolic
+from explain.why_not import lit_holds, minimal_failure, rule_literals, why_not
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.cases import collect

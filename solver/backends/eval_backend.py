@@ -64,6 +64,37 @@ class _Plan:
     default_slot: int  # -1: the default is `default` (NO_DEFAULT when there is none)
     default: Any = NO_DEFAULT
 
+    def result(self, run: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]) -> OutputResult:
+        """The output's result; the common case (one known value, from one applying rule or the
+        default) directly, everything else through `finish`."""
+        applies, values, defaults = run
+        hit: _Target | None = None
+        for t in self.targets:
+            a = applies[t.rule]
+            if a is False:
+                continue
+            if a is not True or hit is not None:
+                break
+            hit = t
+        else:
+            if hit is None:
+                v = defaults[self.default_slot] if self.default_slot >= 0 else self.default
+                if v is not NO_DEFAULT and not isinstance(v, Unknown):
+                    return _ok(self.name, (v,), ())
+            else:
+                v = values[hit.slot] if hit.slot >= 0 else hit.value
+                if not isinstance(v, Unknown):
+                    return _ok(self.name, (v,), (hit.rule_id,))
+        status, vals, rules, unknown = self.build(run)
+        return OutputResult(
+            self.name,
+            cast(Status, status),
+            tuple(vals),
+            tuple(rules),
+            tuple(sorted(unknown.missing)) if unknown else (),
+            unknown.reasons if unknown else (),
+        )
+
     def build(self, run: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
         applies, values, defaults = run
         applying: list[str] = []
@@ -78,6 +109,21 @@ class _Plan:
                 unknown.append(a)
         default = defaults[self.default_slot] if self.default_slot >= 0 else self.default
         return finish(self.cardinality, applying, got, unknown, default, self.name)[1]
+
+
+def _ok(name: str, values: tuple[Any, ...], rules: tuple[str, ...]) -> OutputResult:
+    """OutputResult(name, "ok", values, rules), filled in directly: a frozen dataclass's __init__
+    sets each field through object.__setattr__, which cost more than the rules of a small set."""
+    r = object.__new__(OutputResult)
+    r.__dict__.update(output=name, status="ok", values=values, rules=rules, missing=(), reasons=())
+    return r
+
+
+def _decision(results: Mapping[str, OutputResult], options: Mapping[str, str]) -> Decision:
+    """Decision(results, options, "eval"), filled in directly as _ok is."""
+    d = object.__new__(Decision)
+    d.__dict__.update(results=results, options=options, backend="eval")
+    return d
 
 
 # ---------------------------------------------------------------- code generation
@@ -627,7 +673,7 @@ def _merge(*values: Any) -> Unknown:
     one unknown reaching an expression along several paths)."""
     out: Unknown | None = None
     for v in values:
-        if isinstance(v, Unknown) and v != out:
+        if v is not out and isinstance(v, Unknown) and v != out:
             out = v if out is None else out | v
     return out if out is not None else merge_unknown()
 
@@ -705,8 +751,8 @@ class EvalBackend:
         return dict(zip((r.id for r in self.rs.rules), self._pick(person).run(person)[0], strict=True))
 
     def decide(self, person: Person) -> Decision:
-        compiled = self._pick(person)
-        return Decision(_Results(compiled.plans, compiled.run(person)), self._options, self.name)
+        compiled = self._full if person.keys() >= self._inputs else self._pick(person)
+        return _decision(_Results(compiled.plans, compiled.run(person)), self._options)
 
     def decide_traced(self, person: Person) -> tuple[Decision, Trace]:
         partial = self._pick(person) is not self._full
@@ -738,15 +784,7 @@ class _Results(Mapping[str, OutputResult]):
     def __getitem__(self, name: str) -> OutputResult:
         built = self._built.get(name)
         if built is None:
-            status, values, rules, unknown = self._plans[name].build(self._run)
-            built = self._built[name] = OutputResult(
-                name,
-                cast(Status, status),
-                tuple(values),
-                tuple(rules),
-                tuple(sorted(unknown.missing)) if unknown else (),
-                unknown.reasons if unknown else (),
-            )
+            built = self._built[name] = self._plans[name].result(self._run)
         return built
 
     def __iter__(self) -> Iterator[str]:

@@ -21,6 +21,7 @@ import z3
 
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
+from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
 from solver.checks.slices import Slicer
 from solver.errors import EligError
@@ -162,6 +163,8 @@ class Checker:
             add(self.tables_incomplete(whole, maybe))
         self.on_step("inputs: unhandled values")
         add(self.unhandled_values(s))
+        self.on_step("citations: in force")
+        add(citations_out_of_force(self, everywhere.rules))
         add(self.switched_off_findings())
         return sorted((self.compacted(f) for f in found.values()), key=lambda f: (f.kind, f.subject, f.id))
 

@@ -7,10 +7,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from solver import ir
 from solver.errors import RuleError
+from solver.language.formats import AcceptedFile
+from solver.language.loader import validate
 from solver.language.strict_yaml import load
 
 Kind = Literal[
@@ -36,7 +38,7 @@ Kind = Literal[
 Severity = Literal["error", "warning", "info"]
 
 # Kinds whose id carries the intervals and missing keys they hold for: when one grows, it is new.
-SCOPED: frozenset[Kind] = frozenset({"gap", "undetermined"})
+SCOPED: frozenset[Kind] = frozenset({"gap", "undetermined", "citation_out_of_force"})
 
 SEVERITY: dict[Kind, Severity] = {
     "unreachable_rule": "error",
@@ -159,33 +161,19 @@ class Accepted:
 
 def load_accepted(root: Path) -> dict[str, Accepted]:
     """accepted.yaml: a list of {id, reason} (optional `note`, `status: accepted|open`), each reviewed
-    by a person."""
+    by a person; read through the strict model (solver/language/formats.py AcceptedFile)."""
     path = root / "accepted.yaml"
     if not path.exists():
         return {}
     located = load(path)
-    data = located.data or []
-    if not isinstance(data, list):
-        raise RuleError(located.loc(()), "accepted.yaml must be a list", expected="- {id: KIND:HASH, reason: ...}")
+    if located.data is None:
+        return {}
+    entries = cast(AcceptedFile, validate(located, AcceptedFile)).root
     out: dict[str, Accepted] = {}
-    for i, entry in enumerate(data):
-        loc = located.loc((i,))
-        keys = set(entry) if isinstance(entry, dict) else set()
-        if not isinstance(entry, dict) or keys - {"id", "reason", "note", "status"} or not {"id", "reason"} <= keys:
-            raise RuleError(loc, "an accepted finding needs `id` and `reason`", expected="{id: KIND:HASH, reason: why}")
-        if not str(entry["reason"]).strip():
-            raise RuleError(located.loc((i, "reason")), "the reason is empty", hint="say why the law intends this")
-        status = entry.get("status", "accepted")
-        if status not in ("accepted", "open"):
-            raise RuleError(
-                located.loc((i, "status")),
-                f"unknown status {status!r}",
-                expected="accepted | open",
-                hint="open: a known defect of the draft, listed in every report but not failing the gate",
-            )
-        out[str(entry["id"])] = Accepted(
-            str(entry["id"]), str(entry["reason"]), loc, "open" if status == "open" else "accepted"
-        )
+    for i, e in enumerate(entries):
+        if e.id in out:
+            raise RuleError(located.loc((i, "id")), f"{e.id} is listed twice", hint=f"first at {out[e.id].loc}")
+        out[e.id] = Accepted(e.id, e.reason, located.loc((i,)), e.status)
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from solver.checks.findings import Finding, Kind
-from solver.diff.engine import DiffReport, Region, _literal
+from solver.diff.engine import DiffReport, Region, value_text
 from solver.language.changes import ChangeM
 
 
@@ -22,7 +22,7 @@ def matches(change: ChangeM, region: Region) -> bool:
                 return False
     if change.values is not None:
         for value, side in ((change.values.old, region.old), (change.values.new, region.new)):
-            if value is not None and _literal(value) != side.value:
+            if value is not None and value_text(value) != side.value:
                 return False
     return True
 
@@ -92,6 +92,7 @@ def check_against(
     from pathlib import Path
 
     from solver.diff.engine import Version, diff
+    from solver.diff.vocabulary import vocabulary_changes
     from solver.language.changes import load_changes
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
@@ -100,4 +101,4 @@ def check_against(
     old = Version(resolve(load_ruleset(old_dir), options), old_dir)
     new = Version(resolve(load_ruleset(new_dir), options), new_dir)
     report = diff(old, new, timeout_ms=timeout_ms)
-    return report, gate(report, changes)
+    return report, gate(report, changes) + vocabulary_changes(old.rs, new.rs)

@@ -7,24 +7,24 @@ from pathlib import Path
 
 from pydantic import Field
 
-from solver.language.model import Id, Name, _Strict
+from solver.language.model import Id, Name, StrictModel
 
 
-class RulesM(_Strict):
+class RulesM(StrictModel):
     """The rules deciding the region on each side (an empty list: no rule, the default)."""
 
     old: list[Id] | None = None
     new: list[Id] | None = None
 
 
-class ValuesM(_Strict):
+class ValuesM(StrictModel):
     """The value on each side, as `elig diff` prints it (gap, conflict, unknown, none for no value)."""
 
     old: str | int | bool | None = None
     new: str | int | bool | None = None
 
 
-class ChangeM(_Strict):
+class ChangeM(StrictModel):
     output: Name
     rules: RulesM | None = None
     values: ValuesM | None = None
@@ -33,7 +33,7 @@ class ChangeM(_Strict):
     clauses: list[str] = Field(min_length=1)
 
 
-class ChangesFile(_Strict):
+class ChangesFile(StrictModel):
     changes: list[ChangeM]
 
 

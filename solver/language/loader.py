@@ -563,6 +563,12 @@ class _Builder:
                         hint=did_you_mean(c.value.source, s.sources),
                     )
                 )
+        for src in s.sources.values():
+            f = src.value.in_force
+            if f is not None and f.to is not None and f.to < f.from_:
+                self.errors.append(RuleError(src.at("in_force", "to"), "in force until a day before it starts"))
+            if f is not None and f.insurance_years and f.insurance_years[0] > f.insurance_years[1]:
+                self.errors.append(RuleError(src.at("in_force", "insurance_years"), "first year after the last"))
         for note in s.notes.values():
             self.check_cites(note.value.cites, note, "cites")
         self.build_declarations()
@@ -601,7 +607,8 @@ class _Builder:
             clauses={k: ir.Clause(k, c.value.source, c.value.where, c.value.text, c.loc) for k, c in s.clauses.items()},
             sources={
                 k: ir.Source(
-                    k, v.value.title, v.value.status, v.value.number, v.value.file, v.value.in_force, v.value.repeals
+                    k, v.value.title, v.value.status, v.value.number, v.value.file, _in_force(v.value.in_force),
+                    v.value.repeals,
                 )
                 for k, v in s.sources.items()
             },
@@ -696,3 +703,10 @@ def iter_yaml_list(located: Located) -> Iterator[tuple[int, Any]]:
     if not isinstance(data, list):
         raise RuleError(located.loc(()), "expected a list of entries", expected="- id: ...")
     yield from enumerate(data)
+
+
+def _in_force(f: m.InForceM | None) -> ir.InForce | None:
+    if f is None:
+        return None
+    years = f.insurance_years or [f.from_.year, f.to.year if f.to else 9999]
+    return ir.InForce(f.from_, f.to, (years[0], years[1]), f.quote)

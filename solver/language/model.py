@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 # Names (inputs, outputs, definitions, parameters, options, types, enum values) and ids (rules,
 # constraints, notes): checked here so no name a file gives can mean anything but itself.
@@ -20,51 +20,65 @@ ExprSrc = Annotated[str, StringConstraints(max_length=20_000)] | bool | int
 Scalar = str | bool | int | dt.date
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
-class Labelled(_Strict):
+class Labelled(StrictModel):
     zh: str = ""
     en: str = ""
     doc: str = ""
 
 
-class RuleSetMeta(_Strict):
+class RuleSetMeta(StrictModel):
     name: str
     title: str = ""
     time: Name | None = Field(None, description="input that `valid` intervals refer to by default")
 
 
-class SourceM(_Strict):
+class InForceM(StrictModel):
+    """When a document is in force, as its text says (`quote`, verbatim from the seed): from the
+    day it takes effect (施行, or the first day of the year a notice is for) to the last day it
+    is valid (有效期至; none: no end stated). `insurance_years`, for a notice about given
+    insurance years, says which: a rule dated on an int time axis (years) is compared with them,
+    else with the calendar years from..to."""
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+    insurance_years: list[int] | None = Field(None, min_length=2, max_length=2, description="[first, last]")
+    quote: str = Field(min_length=1, description="the seed's words that give the dates, verbatim")
+    doc: str = ""
+
+
+class SourceM(StrictModel):
     title: str
     status: Literal["draft", "enacted", "notice", "faq"]
     number: str = ""
     file: str = ""
-    in_force: str = ""
+    in_force: InForceM | None = None
     repeals: str = ""
     doc: str = ""
 
 
-class ClauseM(_Strict):
+class ClauseM(StrictModel):
     source: str
     where: str = ""
     text: str = Field(description="the exact text of the clause, a substring of the source")
 
 
-class NoteM(_Strict):
+class NoteM(StrictModel):
     id: Id
     kind: Literal["defect", "ambiguity", "remark"]
     cites: list[str] = []
     text: str
 
 
-class ValueLabel(_Strict):
+class ValueLabel(StrictModel):
     zh: str = ""
     en: str = ""
 
 
-class TypeM(_Strict):
+class TypeM(StrictModel):
     values: list[Name] = Field(min_length=1)
     labels: dict[Name, ValueLabel] = {}
     doc: str = ""
@@ -75,7 +89,7 @@ class InputM(Labelled):
     range: list[int] | list[dt.date] | None = None
 
 
-class ConstraintM(_Strict):
+class ConstraintM(StrictModel):
     id: Id
     expr: ExprSrc
     doc: str = ""
@@ -93,12 +107,12 @@ class OutputM(Labelled):
     default: Scalar | None = None
 
 
-class ParamKeyM(_Strict):
+class ParamKeyM(StrictModel):
     name: Name
     type: Name
 
 
-class ParamRowM(_Strict):
+class ParamRowM(StrictModel):
     key: list[Scalar]
     value: Scalar
     cites: list[str] = Field(min_length=1)
@@ -110,20 +124,20 @@ class ParamM(Labelled):
     rows: list[ParamRowM]
 
 
-class OptionM(_Strict):
+class OptionM(StrictModel):
     values: dict[Name, str] = Field(min_length=2, description="each reading and what it means")
     default: Name
     cites: list[str] = []
     note: str
 
 
-class ValidM(_Strict):
+class ValidM(StrictModel):
     on: Name | None = None
     from_: int | dt.date | None = Field(None, alias="from")
     to: int | dt.date | None = None
 
 
-class RuleM(_Strict):
+class RuleM(StrictModel):
     id: Id
     cites: list[str] = Field(min_length=1)
     quote: str
@@ -134,7 +148,7 @@ class RuleM(_Strict):
     doc: str = ""
 
 
-class RuleFile(_Strict):
+class RuleFile(StrictModel):
     """One YAML file of a rule set: any of these sections."""
 
     ruleset: RuleSetMeta | None = None
@@ -151,7 +165,7 @@ class RuleFile(_Strict):
     rules: list[RuleM] = []
 
 
-class CaseM(_Strict):
+class CaseM(StrictModel):
     """A worked case (cases/) or a sample person (samples/)."""
 
     id: str
@@ -184,7 +198,10 @@ def model_at(path: tuple[str | int, ...], root: type[BaseModel] = RuleFile) -> t
 
 
 def _unwrap(t: Any) -> Any:
-    """Optional[M] / M | None -> M (the first model among the union's members)."""
+    """Optional[M] / M | None -> M (the first model among the union's members); a root model ->
+    what it wraps."""
+    if isinstance(t, type) and issubclass(t, RootModel):
+        return t.model_fields["root"].annotation
     if typing.get_origin(t) in (typing.Union, types.UnionType):
         for arg in typing.get_args(t):
             if isinstance(arg, type) and issubclass(arg, BaseModel):

@@ -13,16 +13,18 @@ Two families of classes:
   of a document not in force in the rule's years. Placement is random (seeded) and spread over the
   three programmes (resident, employee, college) where the class has candidates there.
 
-`semantic` says whether the mutant changes decisions by construction; the suite proves the
-semantic ones non-equivalent with z3 (equivalent mutants are left out). A new enum value and a
-citation change no decision of the persons the original set knows, so no equivalence applies."""
+`semantic` says whether what the check must see is a change of decisions: those mutants, when
+z3 proves them equivalent to the original (no decision differs), are left out. The others plant
+a defect in the rules themselves that the check reports whatever the decisions (a rule that can
+never apply, a dead exception, a duplicate, a rule switched off, a value no rule names, a
+citation of a document not in force): an equivalent one is still a defect and still counts
+for `check` (only `check --against`, which compares decisions, cannot see an equivalent one)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import random
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -42,6 +44,10 @@ OWN_OPERATORS = (
     "boundary",
     "drop",
     "flip",
+)
+# Classes whose defect is in the rules, not in the decisions (see `semantic`).
+STRUCTURAL = frozenset(
+    {"unreachable", "dead_exception", "duplicate", "switched_off", "new_enum_value", "citation_out_of_force"}
 )
 DRAFTING = (
     "definition_comparison",
@@ -65,7 +71,7 @@ class Mutant:
     rs: ir.RuleSet  # unresolved: options are still references, as in the files
     what: str = ""  # the change, before -> after
     programme: str = ""
-    semantic: bool = True  # changes decisions by construction (z3 can prove it equivalent)
+    semantic: bool = True  # the defect is a change of decisions (an equivalent one is no defect)
 
 
 # ---------------------------------------------------------------- helpers
@@ -455,17 +461,21 @@ def switched_off(rs: ir.RuleSet, rng: random.Random) -> list[Mutant]:
         m = dataclasses.replace(r, when=_and([r.when, test]))
         what = f"{r.id}: when ... and {opt.name} == '{other}' (default {opt.default})"
         out.append(
-            Mutant(f"switched_off:{r.id}", "switched_off", _replace_rule(rs, m), what, programme_of(r.loc, r.id))
+            Mutant(
+                f"switched_off:{r.id}",
+                "switched_off",
+                _replace_rule(rs, m),
+                what,
+                programme_of(r.loc, r.id),
+                semantic=False,
+            )
         )
     return out
 
 
 def in_force_years(source: ir.Source) -> tuple[int, int] | None:
-    """The years a document is in force, read from its `in_force` text (None: not stated)."""
-    years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", source.in_force)]
-    if not years:
-        return None
-    return (min(years), 9999) if source.in_force.strip().startswith("from") else (min(years), max(years))
+    """The insurance years a document governs (sources.yaml `in_force`; None: not stated)."""
+    return source.in_force.years if source.in_force else None
 
 
 def _rule_years(r: ir.Rule) -> tuple[int, int] | None:
@@ -495,7 +505,8 @@ def citation_out_of_force(rs: ir.RuleSet, rng: random.Random) -> list[Mutant]:
             continue
         cid = rng.choice(outside)
         m = dataclasses.replace(r, cites=(*r.cites, cid))
-        what = f"{r.id} (valid {years[0]}..{years[1]}) also cites {cid} ({rs.sources[rs.clauses[cid].source].in_force})"
+        span = in_force_years(rs.sources[rs.clauses[cid].source])
+        what = f"{r.id} (valid {years[0]}..{years[1]}) also cites {cid} (in force {span})"
         out.append(
             Mutant(
                 f"citation_out_of_force:{r.id}",
@@ -553,7 +564,7 @@ def own_mutants(rs: ir.RuleSet, *, per_operator: int = 4) -> Iterator[Mutant]:
 
     def m(op: str, key: str, mutated: ir.RuleSet, what: str, rule: ir.Rule | None = None) -> Mutant:
         prog = programme_of(rule.loc, rule.id) if rule else "resident"
-        return Mutant(f"{op}:{key}", op, mutated, what, prog)
+        return Mutant(f"{op}:{key}", op, mutated, what, prog, semantic=op not in STRUCTURAL)
 
     # 1. a contradiction added to a rule: it can never apply
     if isinstance(time, ir.IntT):
@@ -649,3 +660,21 @@ def mutants(rs: ir.RuleSet, *, per_operator: int = 4, per_class: int | None = 10
     """Every planted defect: the checker's own operators, then the drafting mistakes."""
     yield from own_mutants(rs, per_operator=per_operator)
     yield from drafting_mutants(rs, per_class, seed)
+
+
+def spread_sample(rs: ir.RuleSet, n: int, seed: int = 12) -> list[Mutant]:
+    """N mutants of N different classes (every class in turn, from a seeded offset), the k-th from
+    the k-th programme in turn where its class has a candidate there: a small sample that is the
+    same on every run and not weighted to any class or programme."""
+    rng = random.Random(seed)
+    by_class: dict[str, list[Mutant]] = {}
+    for m in mutants(rs, per_operator=len(rs.rules), per_class=None, seed=seed):
+        by_class.setdefault(m.operator, []).append(m)
+    classes = [c for c in (*OWN_OPERATORS, *DRAFTING) if by_class.get(c)]
+    start, step = rng.randrange(len(classes)), 7  # 7 is prime to 20: n < 20 picks n classes
+    out: list[Mutant] = []
+    for k in range(min(n, len(classes))):
+        pool = by_class[classes[(start + k * step) % len(classes)]]
+        there = [m for m in pool if m.programme == PROGRAMMES[k % len(PROGRAMMES)]] or pool
+        out.append(there[rng.randrange(len(there))])
+    return out

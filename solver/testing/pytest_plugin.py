@@ -1,5 +1,8 @@
 """A pytest plugin: every `cases/*.yaml` of a rule set (a folder with vocabulary.yaml above it)
-becomes one test per case and backend, so a rule set's worked cases run with plain `pytest`."""
+becomes one test per case and backend, so a rule set's worked cases run with plain `pytest`.
+
+A file's cases are decided per backend and option assignment in one batch (clingo grounds a batch
+once: one grounding per case was most of the suite's time); each test then checks its own case."""
 
 from __future__ import annotations
 
@@ -31,11 +34,13 @@ def _ruleset(root: Path) -> ir.RuleSet:
 
 
 @cache
-def _backend(root: Path, options: tuple[tuple[str, str], ...], name: str) -> Backend:
+def _backend(root: Path, name: str) -> Backend:
+    """One backend per rule set, with the options as inputs (each person carries its cases'
+    assignment): building one per assignment was the other half of the suite's time."""
     from solver.backends import make
-    from solver.passes.options import resolve
+    from solver.passes.options import options_as_inputs
 
-    return make(name, resolve(_ruleset(root), dict(options)))
+    return make(name, options_as_inputs(_ruleset(root)))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,14 +62,43 @@ class CaseFile(pytest.File):
     def __init__(self, *, root: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root = root
+        self.cases: list[Any] = []
+        self._decided: dict[tuple[str, tuple[tuple[str, str], ...]], dict[int, Any]] = {}
+
+    def decided(self, backend_name: str, options: tuple[tuple[str, str], ...]) -> dict[int, Any]:
+        """Case position -> results (or the error its person raised) for every case of this file with
+        these options, decided by the backend in one batch."""
+        key = (backend_name, options)
+        if key not in self._decided:
+            from solver.errors import EligError
+            from solver.passes.options import with_options
+            from solver.person import parse_person
+
+            rs = _ruleset(self.root)
+            out: dict[int, Any] = {}
+            persons = {}
+            for i, case in enumerate(self.cases):
+                if tuple(sorted(case.options.items())) == options:
+                    try:
+                        persons[i] = with_options(rs, parse_person(rs, case.person), dict(options))
+                    except EligError as e:
+                        out[i] = e
+            backend = _backend(self.root, backend_name)
+            many = getattr(backend, "decide_many", None)
+            people = list(persons.values())
+            decisions = many(people) if many else [backend.decide(p) for p in people]
+            out.update({cid: d.results for cid, d in zip(persons, decisions, strict=True)})
+            self._decided[key] = out
+        return self._decided[key]
 
     def collect(self) -> Iterator[pytest.Item]:
         from solver.cases import load_cases
 
         backends = str(self.config.getoption("--elig-backends")).split(",")
-        for case in load_cases(self.path):
+        self.cases = load_cases(self.path)
+        for i, case in enumerate(self.cases):
             for b in backends:
-                yield CaseItem.from_parent(self, name=f"{case.id}[{b}]", case=case, backend=b)
+                yield CaseItem.from_parent(self, name=f"{case.id}[{b}]", case=case, backend=b, position=i)
 
 
 class CaseFailed(Exception):
@@ -72,19 +106,19 @@ class CaseFailed(Exception):
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, case: Any, backend: str, **kwargs: Any) -> None:
+    def __init__(self, *, case: Any, backend: str, position: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.case, self.backend = case, backend
+        self.case, self.backend, self.position = case, backend, position
 
     def runtest(self) -> None:
         from solver.cases import mismatches
-        from solver.person import parse_person
 
-        root = self.parent.root  # type: ignore[union-attr]
-        rs = _ruleset(root)
-        person = parse_person(rs, self.case.person)
-        backend = _backend(root, tuple(sorted(self.case.options.items())), self.backend)
-        problems = mismatches(rs, self.case, backend.decide(person).results)
+        file = self.parent
+        assert isinstance(file, CaseFile)
+        results = file.decided(self.backend, tuple(sorted(self.case.options.items())))[self.position]
+        if isinstance(results, Exception):
+            raise results
+        problems = mismatches(_ruleset(file.root), self.case, results)
         if not self.case.expect:
             problems.append("the case expects nothing")
         if problems:

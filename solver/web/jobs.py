@@ -1,11 +1,10 @@
 """Long questions (check, diff) as background jobs: each runs in a process of its own
-(`python -m solver.web.jobs`), so a cancel ends it at once (even inside a z3 call) and the server's
+(`python -m solver.web.worker`), so a cancel ends it at once (even inside a z3 call) and the server's
 own solver lock stays free. The process writes one JSON line per step and one with the result; the
 page and the status endpoint show the last step."""
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import subprocess
@@ -13,7 +12,6 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -68,7 +66,7 @@ class Jobs:
                 raise Busy
             job = Job(f"{kind}-{next(self._ids)}", kind, params)
             job.process = subprocess.Popen(
-                [sys.executable, "-m", "solver.web.jobs"],
+                [sys.executable, "-m", "solver.web.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -115,63 +113,3 @@ class Jobs:
     def shutdown(self) -> None:
         for job in self.jobs.values():
             self.cancel(job)
-
-
-def _work() -> None:
-    """In the job's process: the question on stdin; ["step", text] lines, then ["done", result]
-    or ["error", message] on stdout."""
-    from solver.errors import EligError
-
-    def say(kind: str, payload: Any) -> None:
-        print(json.dumps([kind, payload], ensure_ascii=False), flush=True)
-
-    job = json.loads(sys.stdin.read())
-    run = _check if job["kind"] == "check" else _diff
-    try:
-        say("done", run(job["rules"], job["params"], lambda text: say("step", text)))
-    except EligError as e:
-        say("error", str(e))
-
-
-def _check(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> Any:
-    from explain.report import to_json
-    from solver.checks import run_checks
-    from solver.checks.engine import Settings
-    from solver.language.loader import load_ruleset
-
-    step("loading the rule set")
-    rs = load_ruleset(rules)
-    report = run_checks(rs, params.get("options") or {}, Settings(timeout_ms=params["timeout_ms"]), step)
-    data = json.loads(to_json(report))
-    data["exit_code"] = report.exit_code()
-    return data
-
-
-def _diff(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> Any:
-    """The CLI's own diff (two years or two readings of one folder), with its arguments."""
-    from solver.cli import run_diff
-    from solver.diff import render
-    from solver.diff.engine import DiffReport
-
-    step("diff: encoding both versions")
-    args = argparse.Namespace(
-        rules=[rules],
-        year=params.get("year"),
-        vs_year=params.get("vs_year"),
-        option=[f"{k}={v}" for k, v in (params.get("options") or {}).items()],
-        vs_option=[f"{k}={v}" for k, v in (params.get("vs_options") or {}).items()],
-        as_of=None,
-        fix=[],
-        output=list(params.get("outputs") or []),
-        max_regions=params["max_regions"],
-        timeout=params["timeout_ms"],
-        quiet=True,
-        population=None,
-    )
-    rep = run_diff(args, step)  # a step per output and per region found
-    assert isinstance(rep, DiffReport)
-    return json.loads(render.to_json(rep))
-
-
-if __name__ == "__main__":
-    _work()

@@ -15,8 +15,9 @@ from typing import Any
 from explain.consult import Consultant, Consultation
 from explain.counterfactual import Counterfactual, counterfactual
 from explain.counterfactual import steps as cf_steps
-from explain.derivation import Lang, Step, Words, explain, why_not
+from explain.derivation import Lang, Step, Words, explain
 from explain.symbolic import Symbolic
+from explain.why_not import why_not
 from solver import ir
 from solver.backends.base import Decision, Person
 from solver.backends.eval_backend import EvalBackend
