@@ -228,6 +228,8 @@ class Words:
             return literal(v)
         if isinstance(v, int) and isinstance(t, ir.IntT) and t.unit == "yuan":
             return f"{v}{self.w('yuan')}"
+        if isinstance(v, int) and t is not None and ir.is_time(t):
+            return ir.time_text(v)
         return str(v)
 
     def option_of(self, e: ir.Expr) -> str:

@@ -6,21 +6,31 @@ import json
 from collections import Counter
 from typing import Any
 
+from solver import ir
 from solver.checks import CheckReport, OptionEffect
 from solver.checks.findings import TITLES, Finding
 
 
-def _witness(f: Finding) -> str:
+def _witness(f: Finding, times: frozenset[str]) -> str:
     if f.witness is None:
         return ""
     names = [n for n in f.shown if n in f.witness] or sorted(f.witness)
     rest = len(f.witness) - len(names)
     more = f" (+{rest} fields it does not depend on: see --format json)" if rest else ""
-    return ", ".join(f"{k}={_show(f.witness[k])}" for k in names) + more
+    return ", ".join(f"{k}={_show(f.witness[k], k in times)}" for k in names) + more
 
 
-def _show(v: object) -> str:
+def _show(v: object, time: bool = False) -> str:
+    if time and isinstance(v, int) and not isinstance(v, bool):
+        return ir.time_text(v)
     return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _finding_json(f: Finding, times: frozenset[str]) -> dict[str, Any]:
+    out = f.to_json()
+    if "witness" in out:
+        out["witness"] = {k: _show(v, True) if k in times else v for k, v in out["witness"].items()}
+    return out
 
 
 def _summary(report: CheckReport) -> str:
@@ -48,7 +58,7 @@ def to_text(report: CheckReport) -> str:
             lines.append(f"  clauses: {', '.join(f.clauses)}")
         lines.append(f"  why: {f.explanation}")
         if f.witness is not None:
-            lines.append(f"  witness: {_witness(f)}")
+            lines.append(f"  witness: {_witness(f, report.times)}")
         if f.accepted:
             lines.append(f"  accepted because: {f.accepted}")
         if f.known_open:
@@ -95,7 +105,7 @@ def to_markdown(report: CheckReport) -> str:
         lines.append(f"- intervals: {', '.join(f.intervals)}")
         lines.append(f"- why: {f.explanation}")
         if f.witness is not None:
-            lines.append(f"- witness: {_witness(f)}")
+            lines.append(f"- witness: {_witness(f, report.times)}")
         if f.accepted:
             lines.append(f"- accepted: {f.accepted}")
         if f.known_open:
@@ -117,7 +127,7 @@ def to_json(report: CheckReport) -> str:
         "ruleset": report.ruleset,
         "options": dict(report.options),
         "intervals": list(report.intervals),
-        "findings": [f.to_json() for f in report.findings],
+        "findings": [_finding_json(f, report.times) for f in report.findings],
         "new": len(report.new),
         "stale_accepted": list(report.stale_accepted),
         "unconfirmed_accepted": list(report.unconfirmed),

@@ -138,6 +138,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from explain.consult import steps as consult_steps
     from explain.counterfactual import counterfactual
     from explain.counterfactual import steps as cf_steps
+    from explain.decision import with_readings
     from explain.derivation import Step, explain
     from explain.symbolic import Symbolic
     from explain.why_not import why_not
@@ -200,6 +201,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
             payload = [s.to_json() for s in steps]
         else:
             steps = explain(backend.rs, decision, trace, args.output or None, args.lang, rs)
+            if not args.no_readings:
+                steps = with_readings(rs, backend.rs, person, decision, steps, args.output or None, args.lang)
             payload = [s.to_json() for s in steps]
         payloads.append((case.id, payload, steps))
     fmt = args.format
@@ -273,7 +276,9 @@ def _check_against(args: argparse.Namespace) -> int:
 
     diff_report, findings = check_against(args.against, args.rules, args.changes, _options(args.option), args.timeout)
     label = f"{args.rules} against {args.against}"
-    result = CheckReport(label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds)
+    result = CheckReport(
+        label, "", _options(args.option), (), tuple(findings), seconds=diff_report.seconds, times=diff_report.times
+    )
     text = {"text": render.to_text, "md": render.to_markdown, "json": render.to_json}[args.format](result)
     if args.output:
         _write(args.output, text, "--output")
@@ -608,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("person", help="a person or case file")
     e.add_argument("--case", action="append", default=[], help="only the cases with these ids (in a case file)")
     e.add_argument("--output", action="append", default=[], help="explain only these outputs")
+    e.add_argument(
+        "--no-readings", action="store_true", help="do not show the value under the other readings of the options"
+    )
     e.add_argument("--why-not", metavar="OUTPUT=VALUE", help="why the output does not have this value")
     e.add_argument(
         "--counterfactual", metavar="OUTPUT=VALUE", help="the smallest change to the person that gives this value"

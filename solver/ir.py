@@ -83,6 +83,10 @@ def time_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def is_time(t: Type) -> bool:
+    return isinstance(t, IntT) and t.unit == "minute"
+
+
 def parse_time(text: str) -> int | None:
     """HH:MM (00:00..23:59) as minutes after midnight; None when the text is not such a time."""
     m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
@@ -104,6 +108,7 @@ class Const:
     value: Value
     type: Type
     loc: Loc = field(default=NOWHERE, compare=False)
+    option: str = field(default="", compare=False, repr=False)  # the option whose reading this is (printing only)
 
 
 @dataclass(frozen=True)

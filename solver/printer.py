@@ -41,7 +41,12 @@ def to_text(e: ir.Expr) -> str:
 
 
 def _text(e: ir.Expr, outer: int) -> str:
+    test = _option_test(e)
+    if test is not None:
+        return test
     match e:
+        case ir.Const(option=str() as option, value=v) if option:
+            return f"[{option}={v}]"
         case ir.Const(value=int() as v, type=ir.IntT(unit="minute")) if not isinstance(v, bool):
             return ir.time_text(v)
         case ir.Const(value=v):
@@ -69,6 +74,22 @@ def _text(e: ir.Expr, outer: int) -> str:
         case ir.Lookup(param=p, keys=keys):
             return f"{p}[{', '.join(_text(k, 0) for k in keys)}]"
     raise TypeError(f"cannot print {e!r}")  # pragma: no cover
+
+
+def _option_test(e: ir.Expr) -> str | None:
+    """A test of a resolved option against readings, as the option's name, its reading and the
+    outcome ("[central_period_close_minute=included: true]"), not as 'included' == 'included'."""
+    match e:
+        case ir.Binary(op="==" | "!=" as op, left=ir.Const() as a, right=ir.Const() as b) if a.option or b.option:
+            reading = a if a.option else b
+            holds = (a.value == b.value) == (op == "==")
+        case ir.In(item=ir.Const(option=str() as option) as reading, choices=cs) if option and all(
+            isinstance(c, ir.Const) for c in cs
+        ):
+            holds = reading.value in [c.value for c in cs if isinstance(c, ir.Const)]
+        case _:
+            return None
+    return f"[{reading.option}={reading.value}: {literal(holds)}]"
 
 
 def _wrap(s: str, prec: int, outer: int) -> str:

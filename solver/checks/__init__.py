@@ -27,6 +27,7 @@ class CheckReport:
     properties: tuple[str, ...] = field(default=())
     switched_off: Mapping[str, str] = field(default_factory=dict)  # rule -> the option test that is false
     unconfirmed: tuple[str, ...] = ()  # accepted ids not seen while some question timed out: not stale
+    times: frozenset[str] = frozenset()  # the inputs that are times of day (witnesses show HH:MM)
 
     @property
     def new(self) -> tuple[Finding, ...]:
@@ -75,6 +76,7 @@ def run_checks(
         tuple(p.id for p in props),
         dict(checker.inactive),
         missing if timed_out else (),
+        times=frozenset(n for n, i in rs.inputs.items() if ir.is_time(i.type)),
     )
 
 

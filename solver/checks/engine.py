@@ -23,8 +23,9 @@ from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
+from solver.checks.slices import Slicer
 from solver.errors import EligError
-from solver.passes.deps import input_cones
+from solver.passes.deps import deps, input_cones
 from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
@@ -93,6 +94,8 @@ class Checker:
         self.active = [r for r in rs.rules if r.id not in self.inactive]
         self.times = time_inputs(rs)
         self._solvers: dict[str, Query] = {}
+        self._slicer = Slicer(rs, self.enc, self._query)
+        self.rule_cones = {rid: r.cone for rid, r in deps(rs).rules.items()}
         self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
 
     # ------------------------------------------------------------ driver
@@ -183,7 +186,10 @@ class Checker:
                 questions["gap"] = st["gap"]
             if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
                 questions["conflict"] = st["conflict"]
-            out |= {(check, o.name) for check, goal in questions.items() if not isinstance(self.ask(s, goal)[0], Unsat)}
+            cone = self.cones[o.name]
+            for check, goal in questions.items():
+                if not isinstance(self.ask(s, goal, reads=cone)[0], Unsat):
+                    out.add((check, o.name))
         return out
 
     def sound_upstream(self, name: str) -> list[z3.BoolRef]:
@@ -206,10 +212,14 @@ class Checker:
         key = scope.sexpr()
         if key not in self._solvers:
             self._solvers[key] = self._new_solver(scope)
+            self._slicer.scope(self._solvers[key], key, scope)
         return self._solvers[key]
 
     def _new_solver(self, scope: z3.BoolRef) -> Query:
-        return Query(self.enc.valid, scope, timeout_ms=self.settings.timeout_ms, rlimit=self.settings.rlimit)
+        return self._query(self.enc.valid, scope)
+
+    def _query(self, *facts: z3.BoolRef) -> Query:
+        return Query(*facts, timeout_ms=self.settings.timeout_ms, rlimit=self.settings.rlimit)
 
     def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
         applies = self.ref.applies(person)
@@ -230,15 +240,23 @@ class Checker:
             del o
 
     def ask(
-        self, s: Query, *goal: z3.BoolRef, marks: _Marks | None = None, person: bool = False
+        self,
+        s: Query,
+        *goal: z3.BoolRef,
+        marks: _Marks | None = None,
+        person: bool = False,
+        reads: Iterable[str] | None = None,
     ) -> tuple[Answer, dict[str, Any] | None]:
         """Is there a valid person in the interval meeting the goal? (result, the person found,
         when `person` or `marks` asks for it). The person is checked against the input
-        constraints by eval and, with `marks`, decided by eval to mark all it witnesses."""
-        res = s.ask(*goal)
+        constraints by eval and, with `marks`, decided by eval to mark all it witnesses.
+        READS, the inputs the goal can depend on, sends the question to the solver of its slice
+        (solver/checks/slices.py): the same answer, from far fewer assertions."""
+        sliced = self._slicer.slice(s, reads) if reads is not None else None
+        res = (sliced or s).ask(*goal)
         found = None
         if isinstance(res, Sat) and (person or marks is not None):
-            found = self.enc.person_from_model(res.model)
+            found = self._slicer.person(sliced, res.model) if sliced else self.enc.person_from_model(res.model)
             if not self.ref.satisfies_constraints(found):
                 raise BackendDisagreement(f"z3 found a person that breaks the input constraints by eval: {found}")
             if marks is not None:
@@ -348,7 +366,7 @@ class Checker:
         for r in self.active:
             if r.id in marks.rules:
                 continue  # witnessed by an earlier answer
-            res, person = self.ask(s, self.enc.applying(r.id), marks=marks)
+            res, person = self.ask(s, self.enc.applying(r.id), marks=marks, reads=self.rule_cones[r.id])
             if isinstance(res, Sat) and r.id not in marks.rules:
                 raise BackendDisagreement(f"z3 says {r.id} applies to {person}; eval says it does not")
             answers[r.id] = res
@@ -379,7 +397,7 @@ class Checker:
                     goal = z3.And(sym.status["ok"], sym.members[v])
                 else:
                     goal = z3.And(sym.status["ok"], sym.value.value == self.enc.enum_index[t.name][v])
-                res, person = self.ask(s, goal, marks=marks)
+                res, person = self.ask(s, goal, marks=marks, reads=self.cones[o.name])
                 subject = f"{o.name}={v}"
                 if isinstance(res, Sat):
                     if (o.name, v) not in marks.values:
@@ -411,7 +429,7 @@ class Checker:
             rules = [r.id for r in self.rs.rules_for(o.name)]
             if o.cardinality == "exactly_one" and o.default is None and ("gap", o.name) in maybe:
                 if o.name not in marks.gaps:
-                    res, _ = self.ask(s, sym.status["gap"], marks=marks)
+                    res, _ = self.ask(s, sym.status["gap"], marks=marks, reads=self.cones[o.name])
                     if isinstance(res, Unknown):
                         out.append(self.undecided(o.name, rules, f"can {o.name} have no value?", label))
                 if o.name in marks.gaps:
@@ -424,7 +442,9 @@ class Checker:
             # it reads has a gap, a conflict or is unknown: those are reported at their source.
             if ("unknown", o.name) not in maybe:
                 continue
-            res, person = self.ask(s, sym.status["unknown"], *self.sound_upstream(o.name), person=True)
+            res, person = self.ask(
+                s, sym.status["unknown"], *self.sound_upstream(o.name), person=True, reads=self.cones[o.name]
+            )
             if isinstance(res, Unknown):
                 out.append(self.undecided(o.name, rules, f"can {o.name} be unknown?", label))
             elif person is not None:
@@ -444,7 +464,7 @@ class Checker:
                 if name == o.name:
                     blocked.append(z3.Not(z3.And([sym.applying[r] for r in rules])))
             for _ in range(self.settings.max_conflicts_per_output):
-                res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks)
+                res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks, reads=self.cones[o.name])
                 if isinstance(res, Unknown):
                     out.append(self.undecided(o.name, [], f"can {o.name} get two values?", label))
                     break
@@ -472,7 +492,8 @@ class Checker:
             for u in r.unless:
                 if u in self.inactive:
                     continue
-                res, _ = self.ask(s, *base.values(), self.enc.applying(u), marks=marks)
+                reads = self.rule_cones[r.id] | self.rule_cones[u]
+                res, _ = self.ask(s, *base.values(), self.enc.applying(u), marks=marks, reads=reads)
                 if isinstance(res, Sat):
                     continue
                 subject = f"{r.id} unless {u}"
@@ -505,7 +526,8 @@ class Checker:
             if (a, b) not in subsumed and any(ap[a] is True and ap[b] is not True for ap in seen):
                 subsumed[(a, b)] = False
             if (a, b) not in subsumed:
-                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)))
+                reads = self.rule_cones[a] | self.rule_cones[b]
+                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)), reads=reads)
                 subsumed[(a, b)] = isinstance(res, Unsat)  # unknown: redundancy is advice, not claimed
             return subsumed[(a, b)]
 
@@ -538,7 +560,7 @@ class Checker:
                 if (i.type.name, v) in named or not readers:
                     continue
                 goal = self.enc.inputs[i.name].value == self.enc.enum_index[i.type.name][v]
-                _, person = self.ask(s, goal, person=True)
+                _, person = self.ask(s, goal, person=True, reads=[i.name])
                 if person is None:
                     continue  # no valid person holds it (an input constraint excludes it)
                 decision = self.ref.decide(person)

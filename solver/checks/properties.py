@@ -202,7 +202,7 @@ def _violation(ch: Checker, p: Property) -> z3.BoolRef:
 
 
 def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
-    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True)
+    res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True, reads=_inputs_read(ch, p))
     if isinstance(res, Unknown):
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
     if person is None:

@@ -99,6 +99,7 @@ class DiffReport:
     seconds: float = 0.0
     population: str = ""
     population_size: int = 0
+    times: frozenset[str] = frozenset()  # the inputs that are times of day (shown as HH:MM)
 
     @property
     def regions(self) -> tuple[Region, ...]:
@@ -295,7 +296,7 @@ class _Differ:
             here = osym.value.value
             const = enc.const_term(got, out.type)
             constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
-            text = value_text(got)
+            text = value_text(got, out.type)
         if not constant:
             exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
             if not rules and out.default is not None:
@@ -397,7 +398,9 @@ def _result_key(r: OutputResult) -> tuple[object, ...]:
     return (r.status, r.values if r.status in ("ok", "conflict") else ())
 
 
-def value_text(v: object) -> str:
+def value_text(v: object, t: ir.Type | None = None) -> str:
+    if t is not None and ir.is_time(t) and isinstance(v, int):
+        return ir.time_text(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dt.date):
@@ -429,7 +432,8 @@ def diff(
         if on_step:
             on_step(f"output {i}/{len(names)}: {n}")
         results.append(differ.output(n))
-    return DiffReport(old.label, new.label, tuple(results), time.perf_counter() - start)
+    times = frozenset(n for v in (old, new) for n, i in v.rs.inputs.items() if ir.is_time(i.type))
+    return DiffReport(old.label, new.label, tuple(results), time.perf_counter() - start, times=times)
 
 
 # ---------------------------------------------------------------- counts

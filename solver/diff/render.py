@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from solver import ir
 from solver.diff.engine import Decider, DiffReport, OutputDiff, Region
 
 
-def _v(v: ir.Value) -> Any:
+def _v(v: ir.Value, time: bool = False) -> Any:
+    if time and isinstance(v, int) and not isinstance(v, bool):
+        return ir.time_text(v)
     return v.isoformat() if isinstance(v, dt.date) else v
 
 
-def _witness(r: Region) -> str:
-    shown = [f for f in r.fields if f in r.witness_old]
-    parts = [f"{f}={_v(r.witness_old[f])}" for f in shown]
-    parts += [f"{f}: {_v(r.witness_old[f])} vs {_v(v)}" for f, v in r.witness_new.items() if r.witness_old.get(f) != v]
+def _person(p: Mapping[str, ir.Value], times: frozenset[str]) -> dict[str, Any]:
+    return {k: _v(v, k in times) for k, v in p.items()}
+
+
+def _witness(r: Region, times: frozenset[str]) -> str:
+    old, new = _person(r.witness_old, times), _person(r.witness_new, times)
+    parts = [f"{f}={old[f]}" for f in r.fields if f in old]
+    parts += [f"{f}: {old.get(f)} vs {v}" for f, v in new.items() if old.get(f) != v]
     return ", ".join(parts) or "any valid person"
 
 
@@ -50,7 +57,7 @@ def to_text(rep: DiffReport) -> str:
                     lines.append(
                         f"     {side} clauses: {', '.join(d.clauses)}: " + " / ".join(f"「{q}」" for q in d.quotes)
                     )
-            lines.append(f"     witness: {_witness(r)}{'' if r.confirmed else ' (NOT confirmed by eval)'}")
+            lines.append(f"     witness: {_witness(r, rep.times)}{'' if r.confirmed else ' (NOT confirmed by eval)'}")
             if _count(r):
                 lines.append(f"     count: {_count(r)}")
     same = [o.output for o in rep.outputs if not o.regions and o.proof == "complete" and not o.presence]
@@ -97,7 +104,7 @@ def to_markdown(rep: DiffReport, title: str = "", command: str = "") -> str:
                 r.old.describe(),
                 r.new.describe(),
                 clauses,
-                _witness(r) + ok,
+                _witness(r, rep.times) + ok,
                 _count(r),
             ]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
@@ -114,7 +121,7 @@ def _decider_json(d: Decider) -> dict[str, Any]:
     return {"status": d.status, "value": d.value, "rules": list(d.rules), "clauses": list(d.clauses)}
 
 
-def region_json(r: Region) -> dict[str, Any]:
+def region_json(r: Region, times: frozenset[str] = frozenset()) -> dict[str, Any]:
     return {
         "output": r.output,
         "member": r.member or None,
@@ -131,8 +138,8 @@ def region_json(r: Region) -> dict[str, Any]:
             "rules": list(r.new.rules),
             "clauses": list(r.new.clauses),
         },
-        "witness_old": {k: _v(v) for k, v in r.witness_old.items()},
-        "witness_new": {k: _v(v) for k, v in r.witness_new.items()},
+        "witness_old": _person(r.witness_old, times),
+        "witness_new": _person(r.witness_new, times),
         "confirmed": r.confirmed,
         "fields": list(r.fields),
         "count": r.count,
@@ -153,7 +160,7 @@ def to_json(rep: DiffReport) -> str:
                 "proof": o.proof,
                 "reason": o.reason or None,
                 "presence": o.presence or None,
-                "regions": [region_json(r) for r in o.regions],
+                "regions": [region_json(r, rep.times) for r in o.regions],
             }
             for o in rep.outputs
         ],

@@ -71,7 +71,7 @@ def resolve(rs: ir.RuleSet, choices: Mapping[str, str] | None = None) -> ir.Rule
 
     def subst(e: ir.Expr) -> ir.Expr | None:
         if isinstance(e, ir.Ref) and e.kind == "option":
-            return ir.Const(chosen[e.name], e.type, e.loc)
+            return ir.Const(chosen[e.name], e.type, e.loc, option=e.name)
         return None
 
     return dataclasses.replace(map_ruleset(rs, subst), resolved_options=chosen)

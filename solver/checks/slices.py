@@ -1,0 +1,124 @@
+"""Questions asked of the slice of the input domain they read.
+
+The input constraints split the inputs into independent groups (inputs no constraint links). A
+question about some inputs needs only the groups they fall in: the domains and constraints of
+the other groups are met by any valid person's values for them, whatever the question asks. So
+each question goes to a solver that holds only its groups (z3 is many times faster without the
+unrelated date arithmetic of the others), and the person it finds is completed with one fixed
+valid person's values for the rest. An unsatisfiable slice is unsatisfiable in full (it holds
+fewer assertions); a satisfiable one is satisfiable in full once the whole domain has a person,
+which the background person proves (without one, nothing is sliced)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import z3
+
+from solver import ir
+from solver.passes.deps import deps
+from solver.query import Query, Sat
+from solver.semantics.symbolic import Encoding
+
+
+class Slicer:
+    """Solvers per (scope, groups of inputs), made on first use from the scope's own assertions."""
+
+    def __init__(self, rs: ir.RuleSet, enc: Encoding, new_solver: Callable[..., Query]) -> None:
+        self.rs, self.enc, self.new_solver = rs, enc, new_solver
+        self._var_input = {v.decl().name(): name for name, vs in enc.input_vars.items() for v in vs}
+        parent = {name: name for name in rs.inputs}
+
+        def find(n: str) -> str:
+            while parent[n] != n:
+                parent[n] = parent[parent[n]]
+                n = parent[n]
+            return n
+
+        def join(names: Iterable[str]) -> None:
+            names = [find(n) for n in names]
+            for n in names[1:]:
+                parent[n] = names[0]
+
+        # Each domain conjunct is about one input; each input constraint joins the inputs it reads.
+        domain = enc.domain.children() if z3.is_and(enc.domain) else [enc.domain]
+        domain_of = [(term, self.inputs_of(term)) for term in domain]
+        for _, names in domain_of:
+            join(names)
+        reads = deps(rs).constraints
+        for c in rs.constraints:
+            join(reads[c.id])
+        self._group = {name: find(name) for name in rs.inputs}
+        self._members: dict[str, list[str]] = {}
+        for name, g in self._group.items():
+            self._members.setdefault(g, []).append(name)
+        self._assertions: dict[str, list[z3.BoolRef]] = {g: [] for g in self._members}
+        for term, names in domain_of:
+            if names:
+                self._assertions[self._group[next(iter(names))]].append(term)
+        for c in rs.constraints:
+            if reads[c.id]:
+                self._assertions[self._group[next(iter(reads[c.id]))]].append(enc.constraints[c.id])
+        self._constant = [c for c in rs.constraints if not reads[c.id]]  # read no input: kept in every slice
+        self._scopes: dict[int, tuple[str, z3.BoolRef, frozenset[str]]] = {}
+        self._solvers: dict[tuple[str, frozenset[str]], Query] = {}
+        self._inputs_of_solver: dict[int, frozenset[str]] = {}
+        self._background: dict[str, ir.Value] | bool | None = False  # False: not looked for yet
+
+    def inputs_of(self, term: z3.ExprRef) -> set[str]:
+        """The inputs a (small) term mentions."""
+        out: set[str] = set()
+        todo, seen = [term], set()
+        while todo:
+            t = todo.pop()
+            if t.get_id() in seen:
+                continue
+            seen.add(t.get_id())
+            if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                if t.decl().name() in self._var_input:
+                    out.add(self._var_input[t.decl().name()])
+            else:
+                todo += t.children()
+        return out
+
+    def scope(self, s: Query, key: str, scope: z3.BoolRef) -> None:
+        """Register S, the full solver of SCOPE (keyed KEY), so questions asked of it can be sliced."""
+        self._scopes[id(s)] = (key, scope, frozenset(self.inputs_of(scope)))
+
+    def background(self) -> dict[str, ir.Value] | None:
+        """One valid person (None when z3 finds none, or gives up: then nothing is sliced)."""
+        if self._background is False:
+            found = self.new_solver(self.enc.valid).ask()  # behind a literal: z3 stays incremental
+            self._background = self.enc.person_from_model(found.model) if isinstance(found, Sat) else None
+        return self._background if isinstance(self._background, dict) else None
+
+    def slice(self, s: Query, reads: Iterable[str]) -> Query | None:
+        """The solver of the slice of S's scope that READS (input names) fall in; None: ask S."""
+        if id(s) not in self._scopes or self.background() is None:
+            return None
+        key, scope, scope_inputs = self._scopes[id(s)]
+        # Parameter rows are chosen by the time input, which the dependency cones leave out.
+        time = (self.rs.time,) if self.rs.time in self._group else ()
+        groups = frozenset(self._group[n] for n in (*reads, *scope_inputs, *time) if n in self._group)
+        if (key, groups) not in self._solvers:
+            assertions = [a for g in sorted(groups) for a in self._assertions[g]]
+            assertions += [self.enc.constraints[c.id] for c in self._constant]
+            sliced = self.new_solver(*assertions, scope)
+            self._solvers[(key, groups)] = sliced
+            self._inputs_of_solver[id(sliced)] = frozenset(n for g in groups for n in self._members[g])
+        return self._solvers[(key, groups)]
+
+    def person(self, sliced: Query, model: z3.ModelRef) -> dict[str, Any]:
+        """The person of a slice's model: its own inputs from the model, the others from the
+        background person."""
+        own, rest = self._inputs_of_solver[id(sliced)], self.background()
+        assert rest is not None
+        out: dict[str, Any] = {}
+        for name, inp in self.rs.inputs.items():
+            if name not in own:
+                out[name] = rest[name]
+                continue
+            parts = tuple(model.eval(v, model_completion=True) for v in self.enc.input_vars[name])
+            out[name] = self.enc.decode(tuple(p.as_long() for p in parts) if len(parts) == 3 else parts[0], inp.type)
+        return out
