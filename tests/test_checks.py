@@ -208,7 +208,7 @@ def test_a_rule_switched_off_by_an_option_test_is_a_finding(tmp_path: Path) -> N
     )
     report = run_checks(load_ruleset(rules))
     f = next(f for f in report.new if f.kind == "switched_off")
-    assert f.subject == "g.elder" and f.severity == "info" and "'every' == 'extra'" in f.explanation
+    assert f.subject == "g.elder" and f.severity == "info" and "[gap_rule=every: false]" in f.explanation
     assert report.exit_code() == 1
     # The other reading switches it on: no finding.
     assert not [f for f in run_checks(load_ruleset(rules), {"gap_rule": "extra"}).findings if f.kind == "switched_off"]
