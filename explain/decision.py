@@ -11,16 +11,12 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from explain.derivation import word
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
 from solver.obligations import boundary_of
 from solver.semantics.reasons import joined, texts
-
-if TYPE_CHECKING:
-    from explain.derivation import Step
 
 Lang = Literal["zh", "en"]
 ASK_AT_MOST = 3  # fields named in the what-to-ask line; the rest of the ranking is counted
@@ -36,6 +32,7 @@ WORDS = {
     "yuan": {"zh": "元", "en": " yuan"},
     "empty": {"zh": "（无）", "en": "(none)"},
     "unknown": {"zh": "未知", "en": "unknown"},
+    "gap": {"zh": "空缺（没有规则给出值）", "en": "GAP (no rule gives a value)"},  # explain.derivation uses it too
     "conflict": {"zh": "冲突", "en": "CONFLICT"},
     "options": {"zh": "所选解读", "en": "readings chosen"},
     "unknowns": {"zh": "尚不能确定", "en": "not yet decided"},
@@ -173,57 +170,6 @@ def readings(
     return out
 
 
-def reading_steps(rs: ir.RuleSet, name: str, d: Decision, other: list[Reading], lang: Lang) -> list[Step]:
-    """For `elig explain`: per option whose other reading changes the output, a step with the
-    option's note and clauses and the output's value under each of its readings (in force first)."""
-    from explain.derivation import Step, Words
-
-    words = Words(rs, lang)
-    steps = []
-    for option in dict.fromkeys(rd.option for rd in other):
-        opt = rs.options[option]
-        chosen = d.options.get(option, opt.default)
-        tag = w("chosen", lang) + (", " + w("default", lang) if chosen == opt.default else "")
-        values = [(f"{chosen} ({tag})", d.results[name])] + [
-            (rd.value, rd.result) for rd in other if rd.option == option
-        ]
-        children = tuple(
-            Step("value", w("under", lang).format(option=option, value=v) + f": {words.result_text(name, r)}")
-            for v, r in values
-        )
-        title = w("reading_of", lang).format(option=option) + f": {' '.join(opt.note.split())}"
-        steps.append(Step("note", title, clauses=tuple(opt.cites), children=children))
-    return steps
-
-
-def with_readings(
-    source: ir.RuleSet,
-    rs: ir.RuleSet,
-    person: Person,
-    d: Decision,
-    steps: list[Step],
-    outputs: list[str] | None,
-    lang: Lang,
-) -> list[Step]:
-    """The explanation steps of `outputs` (all when None), each output whose value another reading
-    of an option changes with a step per such option (`reading_steps`). `source` is the rule set
-    before option resolution, `rs` the resolved one the steps were built from."""
-    import dataclasses
-
-    from solver.compiled import AnyOptions
-
-    decider = AnyOptions(source)
-    other = readings(source, d, lambda o: decider.decide(person, o))
-    out = []
-    for name, step in zip(outputs or list(rs.outputs), steps, strict=True):
-        if name in other:
-            step = dataclasses.replace(
-                step, children=step.children + tuple(reading_steps(rs, name, d, other[name], lang))
-            )
-        out.append(step)
-    return out
-
-
 # ---------------------------------------------------------------- what to ask next
 
 
@@ -344,7 +290,7 @@ def _answer(rs: ir.RuleSet, name: str, r: OutputResult, lang: Lang) -> str:
     if r.status == "conflict":
         return f"{w('conflict', lang)} " + " / ".join(vals)
     if r.status == "gap":
-        return word("gap", lang)  # the explanations' wording: one text for a gap everywhere
+        return w("gap", lang)
     if r.status == "unknown":
         return w("unknown", lang)
     if r.status == "none":
