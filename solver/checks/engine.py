@@ -23,7 +23,6 @@ from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
-from solver.semantics.slices import Slicer
 from solver.errors import EligError
 from solver.passes.deps import deps, input_cones
 from solver.passes.timeline import Span, compact, time_inputs
@@ -31,6 +30,7 @@ from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
 from solver.semantics.reasons import joined, no_parameter
+from solver.semantics.slices import Slicer
 from solver.semantics.symbolic import Encoding
 from solver.semantics.terms import Sym, less
 
