@@ -22,12 +22,7 @@ Z3_TERM_BUILDERS = frozenset(
         "solver.checks.citations",
         "solver.checks.engine",
         "solver.checks.properties",
-        "solver.diff.engine",
         "solver.fixtures",
-        "explain.consult",
-        "explain.counterfactual",
-        "explain.symbolic",
-        "explain.why_not",
     }
 )
 # The z3 calls that run a search: only solver/query.py (and the z3 backend) may make them.
