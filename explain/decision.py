@@ -10,14 +10,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from solver import ir
-from solver.backends.base import Decision, OutputResult, Person
+from solver.backends.base import Decision, OutputResult
 from solver.semantics.reasons import joined, texts
-
-if TYPE_CHECKING:
-    from explain.derivation import Step
 
 Lang = Literal["zh", "en"]
 ASK_AT_MOST = 3  # fields named as the most often missing among unknown answers (a count, not a ranking)
@@ -168,57 +165,6 @@ def readings(
             for o, r in other.results.items():
                 if not _same(r, d.results[o]):
                     out.setdefault(o, []).append(Reading(name, value, r))
-    return out
-
-
-def reading_steps(rs: ir.RuleSet, name: str, d: Decision, other: list[Reading], lang: Lang) -> list[Step]:
-    """For `elig explain`: per option whose other reading changes the output, a step with the
-    option's note and clauses and the output's value under each of its readings (in force first)."""
-    from explain.derivation import Step, Words
-
-    words = Words(rs, lang)
-    steps = []
-    for option in dict.fromkeys(rd.option for rd in other):
-        opt = rs.options[option]
-        chosen = d.options.get(option, opt.default)
-        tag = w("chosen", lang) + (", " + w("default", lang) if chosen == opt.default else "")
-        values = [(f"{chosen} ({tag})", d.results[name])] + [
-            (rd.value, rd.result) for rd in other if rd.option == option
-        ]
-        children = tuple(
-            Step("value", w("under", lang).format(option=option, value=v) + f": {words.result_text(name, r)}")
-            for v, r in values
-        )
-        title = w("reading_of", lang).format(option=option) + f": {' '.join(opt.note.split())}"
-        steps.append(Step("note", title, clauses=tuple(opt.cites), children=children))
-    return steps
-
-
-def with_readings(
-    source: ir.RuleSet,
-    rs: ir.RuleSet,
-    person: Person,
-    d: Decision,
-    steps: list[Step],
-    outputs: list[str] | None,
-    lang: Lang,
-) -> list[Step]:
-    """The explanation steps of `outputs` (all when None), each output whose value another reading
-    of an option changes with a step per such option (`reading_steps`). `source` is the rule set
-    before option resolution, `rs` the resolved one the steps were built from."""
-    import dataclasses
-
-    from solver.compiled import AnyOptions
-
-    decider = AnyOptions(source)
-    other = readings(source, d, lambda o: decider.decide(person, o))
-    out = []
-    for name, step in zip(outputs or list(rs.outputs), steps, strict=True):
-        if name in other:
-            step = dataclasses.replace(
-                step, children=step.children + tuple(reading_steps(rs, name, d, other[name], lang))
-            )
-        out.append(step)
     return out
 
 

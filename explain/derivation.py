@@ -17,12 +17,14 @@ be grepped in the rule files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from explain.decision import Reading, clauses_of, readings, w
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
 from solver.backends.eval_backend import EvalBackend, Trace
@@ -410,7 +412,6 @@ class Explainer(Words):
         return Step("parameter", f"{e.param}[{shown}] = {value}", clauses=row.cites if row else ())
 
     def reference(self, name: str) -> Step:
-        from explain.decision import clauses_of
 
         r = self.decision.results[name]
         title = f"{self.label(name)} = {self.result_text(name, r)}"
@@ -513,3 +514,53 @@ def broken_constraints(ev: EvalBackend, person: Person, ids: Sequence[str]) -> l
     ex = Explainer(ev.rs, decision, trace)
     by_id = {c.id: c for c in ev.rs.constraints}
     return [c for c in ids if ex.value(by_id[c].expr) is not True]
+
+
+# ---------------------------------------------------------------- readings of the options
+
+
+def reading_steps(rs: ir.RuleSet, name: str, d: Decision, other: list[Reading], lang: Lang) -> list[Step]:
+    """For `elig explain`: per option whose other reading changes the output, a step with the
+    option's note and clauses and the output's value under each of its readings (in force first)."""
+    words = Words(rs, lang)
+    steps = []
+    for option in dict.fromkeys(rd.option for rd in other):
+        opt = rs.options[option]
+        chosen = d.options.get(option, opt.default)
+        tag = w("chosen", lang) + (", " + w("default", lang) if chosen == opt.default else "")
+        values = [(f"{chosen} ({tag})", d.results[name])] + [
+            (rd.value, rd.result) for rd in other if rd.option == option
+        ]
+        children = tuple(
+            Step("value", w("under", lang).format(option=option, value=v) + f": {words.result_text(name, r)}")
+            for v, r in values
+        )
+        title = w("reading_of", lang).format(option=option) + f": {' '.join(opt.note.split())}"
+        steps.append(Step("note", title, clauses=tuple(opt.cites), children=children))
+    return steps
+
+
+def with_readings(
+    source: ir.RuleSet,
+    rs: ir.RuleSet,
+    person: Person,
+    d: Decision,
+    steps: list[Step],
+    outputs: list[str] | None,
+    lang: Lang,
+) -> list[Step]:
+    """The explanation steps of `outputs` (all when None), each output whose value another reading
+    of an option changes with a step per such option (`reading_steps`). `source` is the rule set
+    before option resolution, `rs` the resolved one the steps were built from."""
+    from solver.compiled import AnyOptions
+
+    decider = AnyOptions(source)
+    other = readings(source, d, lambda o: decider.decide(person, o))
+    out = []
+    for name, step in zip(outputs or list(rs.outputs), steps, strict=True):
+        if name in other:
+            step = dataclasses.replace(
+                step, children=step.children + tuple(reading_steps(rs, name, d, other[name], lang))
+            )
+        out.append(step)
+    return out

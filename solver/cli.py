@@ -138,8 +138,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from explain.consult import steps as consult_steps
     from explain.counterfactual import counterfactual
     from explain.counterfactual import steps as cf_steps
-    from explain.decision import with_readings
-    from explain.derivation import Step, explain
+    from explain.derivation import Step, explain, with_readings
     from explain.symbolic import Symbolic
     from explain.why_not import why_not
     from solver.backends.eval_backend import EvalBackend

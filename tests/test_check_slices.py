@@ -1,4 +1,4 @@
-"""Questions sliced to the inputs they read (solver/checks/slices.py) give the answers of the whole
+"""Questions sliced to the inputs they read (solver/semantics/slices.py) give the answers of the whole
 domain: every term a check asks about mentions only inputs inside the cone it is sliced by, and on
 the mini set every sliced answer equals the full solver's, with a valid completed person."""
 

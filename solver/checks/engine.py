@@ -23,7 +23,7 @@ from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
-from solver.checks.slices import Slicer
+from solver.semantics.slices import Slicer
 from solver.errors import EligError
 from solver.passes.deps import deps, input_cones
 from solver.passes.timeline import Span, compact, time_inputs
@@ -251,7 +251,7 @@ class Checker:
         when `person` or `marks` asks for it). The person is checked against the input
         constraints by eval and, with `marks`, decided by eval to mark all it witnesses.
         READS, the inputs the goal can depend on, sends the question to the solver of its slice
-        (solver/checks/slices.py): the same answer, from far fewer assertions."""
+        (solver/semantics/slices.py): the same answer, from far fewer assertions."""
         sliced = self._slicer.slice(s, reads) if reads is not None else None
         res = (sliced or s).ask(*goal)
         found = None

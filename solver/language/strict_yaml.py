@@ -53,8 +53,27 @@ for _tag, _rx, _first in (
     _Resolver.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(f"^(?:{_rx.pattern})$"), list(_first))
 
 
-class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
-    """PyYAML's composer with a nesting limit (its recursion would otherwise overflow the stack)."""
+class _Nesting:
+    """A nesting limit on PyYAML's composer (its recursion would otherwise overflow the stack)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+            raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", mark)
+        try:
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self.depth -= 1
+
+
+class _Composer(
+    _Nesting, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver
+):
+    """PyYAML's pure-Python reader, scanner, parser and composer: the reference, and the one whose
+    error messages elig reports."""
 
     def __init__(self, text: str) -> None:
         yaml.reader.Reader.__init__(self, text)
@@ -62,17 +81,62 @@ class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, ya
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         _Resolver.__init__(self)
-        self.depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", mark)
+
+_FAST = bool(getattr(yaml, "__with_libyaml__", False))
+if _FAST:
+    from yaml._yaml import CParser
+
+    class _FastComposer(_Nesting, yaml.composer.Composer, CParser, _Resolver):
+        """The same composer over libyaml's scanner and parser (several times faster). Only used
+        on text the pure reader accepts; any error is reported by re-reading with _Composer."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
+            self.flow = 0
+
+        # libyaml reads `{a:1}` as the key `a:1` (YAML 1.2); PyYAML refuses a ':' in a plain
+        # scalar of a flow collection. Such text goes to the pure composer, so both read alike.
+        def compose_scalar_node(self, anchor: Any) -> Any:
+            node = super().compose_scalar_node(anchor)
+            if self.flow and not node.style and ":" in node.value:  # plain: None here, "" in libyaml
+                raise yaml.YAMLError("a ':' in a plain scalar of a flow collection")
+            return node
+
+        def compose_sequence_node(self, anchor: Any) -> Any:
+            return self._collection(super().compose_sequence_node, anchor)
+
+        def compose_mapping_node(self, anchor: Any) -> Any:
+            return self._collection(super().compose_mapping_node, anchor)
+
+        def _collection(self, compose: Any, anchor: Any) -> Any:
+            flow = bool(getattr(self.peek_event(), "flow_style", False))
+            self.flow += flow
+            try:
+                return compose(anchor)
+            finally:
+                self.flow -= flow
+
+
+def _compose(text: str) -> Any:
+    """The root node of TEXT: by libyaml where it is installed, else (and to report any error) by
+    the pure-Python composer. Text the two may read apart goes to the pure one: a character its
+    reader refuses, a tab or a '?' (both of which PyYAML refuses in places libyaml takes)."""
+    if _FAST and "\t" not in text and "?" not in text and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        fast = _FastComposer(text)
         try:
-            return super().compose_node(parent, index)
+            return fast.get_single_node()
+        except yaml.YAMLError:
+            pass  # reported below, in the pure composer's words
         finally:
-            self.depth -= 1
+            fast.dispose()
+    composer = _Composer(text)  # the reader refuses control characters here already
+    try:
+        return composer.get_single_node()
+    finally:
+        composer.dispose()
 
 
 @dataclass
@@ -177,10 +241,8 @@ read_data = load
 
 
 def parse_yaml(text: str, name: str) -> Located:
-    composer: _Composer | None = None
     try:
-        composer = _Composer(text)  # the reader refuses control characters here already
-        root = composer.get_single_node()
+        root = _compose(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = Loc(name, mark.line + 1, mark.column + 1) if mark else Loc(name, 1, 1)
@@ -199,9 +261,6 @@ def parse_yaml(text: str, name: str) -> Located:
                 Loc(name, line, col), what, hint="remove it, or write it as an escape in double quotes"
             ) from None
         raise RuleError(Loc(name, line, col), f"this is not valid YAML: {e}") from None
-    finally:
-        if composer is not None:
-            composer.dispose()
     out = Located(None, name)
     budget = [MAX_NODES]
     open_nodes: set[int] = set()
@@ -225,7 +284,7 @@ def parse_yaml(text: str, name: str) -> Located:
             open_nodes.add(id(node))
             result: dict[Any, Any] = {}
             for knode, vnode in node.value:
-                if isinstance(knode, yaml.ScalarNode) and knode.value == "<<" and knode.style is None:
+                if isinstance(knode, yaml.ScalarNode) and knode.value == "<<" and not knode.style:
                     raise RuleError(_mark(name, knode), "merge keys (<<) are not allowed", hint="write the keys out")
                 k = convert(knode, (*p, "<key>"))
                 if not isinstance(k, str | int) or isinstance(k, bool):
