@@ -35,12 +35,14 @@ def negate(g: Goal) -> Goal:
 
 def all_of(gs: Iterable[Goal]) -> Goal:
     """Every goal holds (TRUE for none)."""
-    return z3.And(list(gs))
+    gs = list(gs)
+    return z3.And(gs) if gs else TRUE
 
 
 def any_of(gs: Iterable[Goal]) -> Goal:
     """Some goal holds (FALSE for none)."""
-    return z3.Or(list(gs))
+    gs = list(gs)
+    return z3.Or(gs) if gs else FALSE
 
 
 def either(a: Goal, b: Goal) -> Goal:
