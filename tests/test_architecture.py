@@ -19,9 +19,6 @@ Z3_HOMES = ("solver.semantics", "solver.query", "solver.backends")
 # solver/query.py); each is to move its term building into solver/semantics/ and leave this list.
 Z3_TERM_BUILDERS = frozenset(
     {
-        "solver.checks.citations",
-        "solver.checks.engine",
-        "solver.checks.properties",
         "solver.fixtures",
     }
 )

@@ -17,26 +17,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import z3
-
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.citations import citations_out_of_force
 from solver.checks.findings import Finding, Kind
-from solver.semantics.slices import Slicer
 from solver.errors import EligError
 from solver.passes.deps import deps, input_cones
 from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
+from solver.semantics import goals
+from solver.semantics.goals import Goal, holds
 from solver.semantics.reasons import joined, no_parameter
+from solver.semantics.slices import Slicer
 from solver.semantics.symbolic import Encoding
-from solver.semantics.terms import Sym, less
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.
-SpanCheck = Callable[["Checker", Span, z3.BoolRef], list[Finding]]
+SpanCheck = Callable[["Checker", Span, Goal], list[Finding]]
 
 
 class BackendDisagreement(EligError):
@@ -58,10 +57,6 @@ def conjuncts(e: ir.Expr) -> list[ir.Expr]:
     if isinstance(e, ir.Binary) and e.op == "and":
         return conjuncts(e.left) + conjuncts(e.right)
     return [e]
-
-
-def holds(s: Sym) -> z3.BoolRef:
-    return z3.And(s.known, s.value)
 
 
 @dataclass
@@ -120,7 +115,7 @@ class Checker:
                 found[k] = found[k].merged(f) if k in found else f
 
         everywhere = _Marks()
-        whole = self.solver(z3.BoolVal(True))
+        whole = self.solver(goals.TRUE)
         self.on_step("whole timeline: gaps, unknowns and conflicts")
         maybe = self.possible(whole)
         by_times: dict[tuple[str, ...], list[str]] = {}
@@ -151,9 +146,9 @@ class Checker:
                     add(more(self, span, scope))
         s = whole
         self.on_step("rules: exceptions")
-        add(self.dead_exceptions(s, z3.BoolVal(True), ANY, everywhere))
+        add(self.dead_exceptions(s, goals.TRUE, ANY, everywhere))
         self.on_step("rules: reachability")
-        add(self.reachability(s, z3.BoolVal(True), everywhere, ANY))
+        add(self.reachability(s, goals.TRUE, everywhere, ANY))
         self.on_step("rules: values")
         add(self.values(s, everywhere, ANY))
         self.on_step("rules: redundancy")
@@ -181,7 +176,7 @@ class Checker:
         out: set[tuple[str, str]] = set()
         for o in self.rs.outputs.values():
             st = self.enc.outputs[o.name].status
-            questions = {"unknown": z3.And(st["unknown"], *self.sound_upstream(o.name))}
+            questions = {"unknown": goals.all_of([st["unknown"], *self.sound_upstream(o.name)])}
             if o.cardinality == "exactly_one" and o.default is None:
                 questions["gap"] = st["gap"]
             if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
@@ -192,21 +187,14 @@ class Checker:
                     out.add((check, o.name))
         return out
 
-    def sound_upstream(self, name: str) -> list[z3.BoolRef]:
+    def sound_upstream(self, name: str) -> list[Goal]:
         """Every output NAME reads has a value: its unknowns are then its own, not inherited."""
-        upstream = [self.enc.outputs[u].status for u in self.upstream[name]]
-        return [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
+        return [goals.sound(self.enc, u) for u in self.upstream[name]]
 
-    def span_term(self, span: Span) -> z3.BoolRef:
-        terms = []
-        for part in span.parts:
-            t = self.rs.inputs[part.on].type
-            v = self.enc.inputs[part.on].value
-            lo, hi = self.enc.const_term(part.lo, t), self.enc.const_term(part.hi, t)
-            terms.append(z3.And(less(lo, v, strict=False), less(v, hi, strict=False)))
-        return z3.And(*terms) if terms else z3.BoolVal(True)
+    def span_term(self, span: Span) -> Goal:
+        return goals.all_of(goals.input_within(self.enc, p.on, p.lo, p.hi) for p in span.parts)
 
-    def solver(self, scope: z3.BoolRef) -> Query:
+    def solver(self, scope: Goal) -> Query:
         """The solver of a scope, made once: questions are assumption literals, so checks share it
         (and what z3 learns for one helps the next)."""
         key = scope.sexpr()
@@ -215,10 +203,10 @@ class Checker:
             self._slicer.scope(self._solvers[key], key, scope)
         return self._solvers[key]
 
-    def _new_solver(self, scope: z3.BoolRef) -> Query:
+    def _new_solver(self, scope: Goal) -> Query:
         return self._query(self.enc.valid, scope)
 
-    def _query(self, *facts: z3.BoolRef) -> Query:
+    def _query(self, *facts: Goal) -> Query:
         return Query(*facts, timeout_ms=self.settings.timeout_ms, rlimit=self.settings.rlimit)
 
     def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
@@ -242,7 +230,7 @@ class Checker:
     def ask(
         self,
         s: Query,
-        *goal: z3.BoolRef,
+        *goal: Goal,
         marks: _Marks | None = None,
         person: bool = False,
         reads: Iterable[str] | None = None,
@@ -298,7 +286,7 @@ class Checker:
         )
 
     # ------------------------------------------------------------ explanations from cores
-    def core(self, scope: z3.BoolRef, tracked: Mapping[str, z3.BoolRef]) -> list[str] | None:
+    def core(self, scope: Goal, tracked: Mapping[str, Goal]) -> list[str] | None:
         """The names of a minimal unsatisfiable subset of the tracked assertions (with the domain
         and interval always asserted), or None when z3 finds them satisfiable or gives up."""
         q = Query(self.enc.domain, scope, timeout_ms=self.settings.timeout_ms, minimize_core=True)
@@ -306,24 +294,20 @@ class Checker:
         answer = q.core({**parts, **tracked})
         return sorted(answer.core) if isinstance(answer, Unsat) else None
 
-    def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, z3.BoolRef]:
+    def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, Goal]:
         """Named assertions that together say: rule r applies."""
-        parts: dict[str, z3.BoolRef] = {}
+        parts: dict[str, Goal] = {}
         for i, c in enumerate(conjuncts(r.when)):
             parts[f"when:{r.id}:{i}"] = holds(self.enc.expr(c))
         if r.valid:
-            v = self.enc.inputs[r.valid.on]
-            t = self.rs.inputs[r.valid.on].type
-            for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
-                if bound is not None:
-                    b = self.enc.const_term(bound, t)
-                    parts[f"valid:{r.id}:{op}"] = (
-                        less(b, v.value, strict=False) if op == ">=" else less(v.value, b, strict=False)
-                    )
+            on = r.valid.on
+            if r.valid.lo is not None:
+                parts[f"valid:{r.id}:>="] = goals.input_within(self.enc, on, lo=r.valid.lo)
+            if r.valid.hi is not None:
+                parts[f"valid:{r.id}:<="] = goals.input_within(self.enc, on, hi=r.valid.hi)
         if exceptions:
             for u in r.unless:
-                a = self.enc.applies[u]
-                parts[f"unless:{r.id}:{u}"] = z3.And(a.known, z3.Not(a.value))
+                parts[f"unless:{r.id}:{u}"] = goals.fails(self.enc.applies[u])
         return parts
 
     def describe_core(self, core: Sequence[str]) -> tuple[str, list[str], list[str]]:
@@ -358,7 +342,7 @@ class Checker:
         return "; ".join(lines), list(dict.fromkeys(rules)), list(dict.fromkeys(clauses))
 
     # ------------------------------------------------------------ the checks
-    def reachability(self, s: Query, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
+    def reachability(self, s: Query, scope: Goal, marks: _Marks, label: str) -> list[Finding]:
         """Ask for a person to whom each not-yet-seen rule applies; each answer marks every rule
         it witnesses, so most rules need no query of their own."""
         out: list[Finding] = []
@@ -388,15 +372,11 @@ class Checker:
     def values(self, s: Query, marks: _Marks, label: str) -> list[Finding]:
         out: list[Finding] = []
         for o, t in self.enum_outputs():
-            sym = self.enc.outputs[o.name]
             givers = {v: [r.id for r in self.rs.rules_for(o.name) if _gives(r, o.name, v)] for v in t.values}
             for v in t.values:
                 if (o.name, v) in marks.values:
                     continue
-                if o.cardinality == "set":
-                    goal = z3.And(sym.status["ok"], sym.members[v])
-                else:
-                    goal = z3.And(sym.status["ok"], sym.value.value == self.enc.enum_index[t.name][v])
+                goal = goals.output_is(self.enc, o.name, v)
                 res, person = self.ask(s, goal, marks=marks, reads=self.cones[o.name])
                 subject = f"{o.name}={v}"
                 if isinstance(res, Sat):
@@ -459,10 +439,10 @@ class Checker:
         out: list[Finding] = []
         for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
-            blocked: list[z3.BoolRef] = []
+            blocked: list[Goal] = []
             for (name, rules), _ in marks.conflicts.items():
                 if name == o.name:
-                    blocked.append(z3.Not(z3.And([sym.applying[r] for r in rules])))
+                    blocked.append(goals.negate(goals.all_apply(self.enc, o.name, rules)))
             for _ in range(self.settings.max_conflicts_per_output):
                 res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks, reads=self.cones[o.name])
                 if isinstance(res, Unknown):
@@ -473,7 +453,7 @@ class Checker:
                 got = self.ref.decide(person)[o.name]
                 if got.status != "conflict":
                     raise BackendDisagreement(f"z3 says {o.name} conflicts for {person}; eval says {got.status}")
-                blocked.append(z3.Not(z3.And([sym.applying[r] for r in got.rules])))
+                blocked.append(goals.negate(goals.all_apply(self.enc, o.name, got.rules)))
             for (name, rules), person in marks.conflicts.items():
                 if name != o.name:
                     continue
@@ -484,7 +464,7 @@ class Checker:
                 out.append(self.finding("conflict", o.name, list(rules), why, label, person))
         return out
 
-    def dead_exceptions(self, s: Query, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
+    def dead_exceptions(self, s: Query, scope: Goal, label: str, marks: _Marks) -> list[Finding]:
         """Each exception must overlap its rule; the person showing it also marks what it witnesses."""
         out: list[Finding] = []
         for r in self.active:
@@ -527,7 +507,7 @@ class Checker:
                 subsumed[(a, b)] = False
             if (a, b) not in subsumed:
                 reads = self.rule_cones[a] | self.rule_cones[b]
-                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)), reads=reads)
+                res, _ = self.ask(s, self.enc.applying(a), goals.negate(self.enc.applying(b)), reads=reads)
                 subsumed[(a, b)] = isinstance(res, Unsat)  # unknown: redundancy is advice, not claimed
             return subsumed[(a, b)]
 
@@ -559,7 +539,7 @@ class Checker:
             for v in i.type.values:
                 if (i.type.name, v) in named or not readers:
                     continue
-                goal = self.enc.inputs[i.name].value == self.enc.enum_index[i.type.name][v]
+                goal = goals.equals(self.enc, self.enc.inputs[i.name].value, v, i.type)
                 _, person = self.ask(s, goal, person=True, reads=[i.name])
                 if person is None:
                     continue  # no valid person holds it (an input constraint excludes it)
@@ -580,7 +560,9 @@ class Checker:
         unknown = [n for c, n in maybe if c == "unknown"]
         if not unknown:
             return []
-        reads = z3.Or(*(z3.And(self.enc.outputs[n].status["unknown"], *self.sound_upstream(n)) for n in unknown))
+        reads = goals.any_of(
+            goals.all_of([goals.status_is(self.enc, n, "unknown"), *self.sound_upstream(n)]) for n in unknown
+        )
         sites: dict[str, list[ir.Lookup]] = {}
         exprs = [d.expr for d in self.rs.definitions.values()] + [v for r in self.active for _, v in r.then]
         exprs += [r.when for r in self.active] + [o.default for o in self.rs.outputs.values() if o.default]
@@ -598,15 +580,13 @@ class Checker:
                 if key in table:
                     continue
                 at = [
-                    z3.And(
-                        *(
-                            z3.And(sk.known, sk.value == self.enc.const_term(v, k.type))
-                            for k, sk, v in zip(look.keys, (self.enc.expr(k) for k in look.keys), key, strict=True)
-                        )
+                    goals.all_of(
+                        goals.value_is(self.enc, self.enc.expr(k), v, k.type)
+                        for k, v in zip(look.keys, key, strict=True)
                     )
                     for look in looks
                 ]
-                _, person = self.ask(s, reads, z3.Or(*at), person=True)
+                _, person = self.ask(s, reads, goals.any_of(at), person=True)
                 if person is None:
                     continue
                 shown = ", ".join(str(v) for v in key)
@@ -704,7 +684,7 @@ def switched_off(rs: ir.RuleSet, enc: Encoding) -> dict[str, str]:
     out: dict[str, str] = {}
     for r in rs.rules:
         for c in conjuncts(r.when):
-            if not ir.refs(c) and not ir.params_used(c) and z3.is_false(z3.simplify(holds(enc.expr(c)))):
+            if not ir.refs(c) and not ir.params_used(c) and goals.truth(holds(enc.expr(c))) is False:
                 out[r.id] = to_text(c)
                 break
     return out

@@ -118,9 +118,16 @@ def value_is(enc: Encoding, s: Sym, value: ir.Value, t: ir.Type) -> Goal:
     return z3.And(s.known, equals(enc, s.value, value, t))
 
 
-def within(v: Term, lo: Term, hi: Term) -> Goal:
-    """lo <= v <= hi (dates by (year, month, day))."""
-    return z3.And(less(lo, v, strict=False), less(v, hi, strict=False))
+def input_within(enc: Encoding, name: str, lo: ir.Value | None = None, hi: ir.Value | None = None) -> Goal:
+    """lo <= the input NAME <= hi (either bound may be left out; dates by (year, month, day))."""
+    t, v = enc.rs.inputs[name].type, enc.inputs[name].value
+    above = None if lo is None else less(enc.const_term(lo, t), v, strict=False)
+    below = None if hi is None else less(v, enc.const_term(hi, t), strict=False)
+    if above is not None and below is not None:
+        return z3.And(above, below)
+    bound = above if above is not None else below
+    assert bound is not None, "input_within needs a bound"
+    return bound
 
 
 def pins(enc: Encoding, values: Mapping[str, ir.Value]) -> Pins:
