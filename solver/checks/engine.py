@@ -649,32 +649,22 @@ def named_values(rs: ir.RuleSet) -> set[tuple[str, str]]:
 
 
 def outputs_read(rs: ir.RuleSet) -> dict[str, set[str]]:
-    """Output -> the other outputs its value can depend on (through rules, exceptions, defaults
-    and definitions)."""
-    direct: dict[str, set[str]] = {}
-
-    def names_of(names: Iterable[str], seen: set[str]) -> set[str]:
-        out: set[str] = set()
-        for n in names:
-            if n in rs.outputs:
-                out.add(n)
-            elif n in rs.definitions and n not in seen:
-                seen.add(n)
-                out |= names_of(ir.refs(rs.definitions[n].expr), seen)
-        return out
-
+    """Output -> the other outputs its value can depend on directly (through its rules, their
+    exceptions, its default and the definitions these read), from solver/passes/deps.py."""
+    d = deps(rs)
+    out: dict[str, set[str]] = {}
     for o in rs.outputs.values():
-        names = set(ir.refs(o.default)) if o.default else set()
-        todo, seen_rules = list(rs.rules_for(o.name)), set()
+        todo, seen = [r.id for r in rs.rules_for(o.name)], set()
         while todo:
-            r = todo.pop()
-            if r.id in seen_rules:
-                continue
-            seen_rules.add(r.id)
-            names |= ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}
-            todo += [rs.rule(u) for u in r.unless]
-        direct[o.name] = names_of(names, set()) - {o.name}
-    return direct
+            rid = todo.pop()
+            if rid not in seen:
+                seen.add(rid)
+                todo += rs.rule(rid).unless
+        reads = [d.outputs[o.name], *(d.rules[r] for r in seen)]
+        defs = d.definitions_read(n for r in reads for n in r.definitions)
+        names = {n for r in [*reads, *(d.definitions[x] for x in defs)] for n in r.outputs}
+        out[o.name] = names - {o.name}
+    return out
 
 
 def switched_off(rs: ir.RuleSet, enc: Encoding) -> dict[str, str]:
