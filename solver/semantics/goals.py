@@ -45,11 +45,6 @@ def any_of(gs: Iterable[Goal]) -> Goal:
     return z3.Or(gs) if gs else FALSE
 
 
-def either(a: Goal, b: Goal) -> Goal:
-    """Exactly one of the two holds."""
-    return z3.Xor(a, b)
-
-
 def at_most(gs: Sequence[Goal], k: int) -> Goal:
     """At most k of the goals hold."""
     return z3.AtMost(*gs, k)
@@ -62,10 +57,6 @@ def count(gs: Sequence[Goal]) -> Number:
 
 def total(ns: Sequence[Number]) -> Number:
     return z3.Sum(list(ns)) if ns else z3.IntVal(0)
-
-
-def at_most_number(n: Number, k: int) -> Goal:
-    return cast(Goal, n <= k)
 
 
 def flag(name: str) -> Goal:
