@@ -1,8 +1,9 @@
 """Rendering a decision. The readable form shows what applies to the person, grouped by programme,
 each answer with its clauses; answers that do not concern the person are counted, not listed;
-unknown answers are listed by name with the fields most often missing among them (a count); an answer
-that another reading of an option changes shows each reading's value. `full_text` is the old
-one-line-per-output listing (`decide --all`); JSON keeps everything."""
+unknown answers are listed by name with what to ask next (the missing fields ranked by how many of
+them each would decide, `AskNext`); an answer that another reading of an option changes shows each
+reading's value. `full_text` is the old one-line-per-output listing (`decide --all`); JSON keeps
+everything."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from solver import ir
-from solver.backends.base import Decision, OutputResult
+from solver.backends.base import Decision, OutputResult, Person
+from solver.obligations import boundary_of
 from solver.semantics.reasons import joined, texts
 
 Lang = Literal["zh", "en"]
-ASK_AT_MOST = 3  # fields named as the most often missing among unknown answers (a count, not a ranking)
+ASK_AT_MOST = 3  # fields named in the what-to-ask line; the rest of the ranking is counted
 
 PROGRAMMES = {
     "resident": {"zh": "城乡居民医保", "en": "resident scheme"},
@@ -30,16 +32,16 @@ WORDS = {
     "yuan": {"zh": "元", "en": " yuan"},
     "empty": {"zh": "（无）", "en": "(none)"},
     "unknown": {"zh": "未知", "en": "unknown"},
+    "gap": {"zh": "空缺（没有规则给出值）", "en": "GAP (no rule gives a value)"},  # explain.derivation uses it too
     "conflict": {"zh": "冲突", "en": "CONFLICT"},
-    "gap": {"zh": "空缺（无规则给出答案）", "en": "GAP (no rule gives a value)"},
     "options": {"zh": "所选解读", "en": "readings chosen"},
     "unknowns": {"zh": "尚不能确定", "en": "not yet decided"},
     "missing": {"zh": "缺少", "en": "missing"},
     "ask": {
-        "zh": "最常缺少的信息（括号内为缺少该项的答案数）",
-        "en": "facts most often missing (count of the answers that lack each)",
+        "zh": "下一步应询问（括号内：无论如何回答都能确定的未定答案数+视回答而定的答案数/缺少该项的答案数）",
+        "en": "what to ask next (answers each decides whatever the reply + more for some replies / answers lacking it)",
     },
-    "answers": {"zh": "项", "en": "answers"},
+    "ask_more": {"zh": "另有 {n} 项信息", "en": "and {n} more"},
     "not_concerned": {
         "zh": "另有 {n} 项与此人无关（无值或仅为默认值），--all 列出全部",
         "en": "{n} more answers do not concern this person (no value, or only a default); --all lists them",
@@ -168,6 +170,100 @@ def readings(
     return out
 
 
+# ---------------------------------------------------------------- what to ask next
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One missing field and how many of the open answers it decides: `always` whatever its value
+    (every tried value), `sometimes` for at least one tried value; `lacking`: how many lack it."""
+
+    field: str
+    always: int
+    sometimes: int
+    lacking: int
+
+
+def _open(r: OutputResult) -> bool:
+    """Unknown for want of facts (an answer unknown for a stated reason alone needs no more facts)."""
+    return r.status == "unknown" and bool(r.missing)
+
+
+def tried_values(rs: ir.RuleSet) -> dict[str, tuple[ir.Value, ...]]:
+    """Per input, the values tried when ranking it: every value of a finite domain; for a number
+    or date, the domain's ends and every constant a comparison of the field with a constant
+    (obligations.boundary_of) names, with its neighbours on both sides of the edge."""
+    edges: dict[str, set[Any]] = {name: set() for name in rs.inputs}
+    exprs: list[ir.Expr] = [d.expr for d in rs.definitions.values()] + [c.expr for c in rs.constraints]
+    exprs += [e for r in rs.rules for e in (r.when, *(v for _, v in r.then))]
+    for e in exprs:
+        for node in ir.walk(e):
+            found = boundary_of(node)
+            if found is not None and isinstance(found[0], ir.Ref) and found[0].name in edges:
+                edges[found[0].name].add(found[1])
+    out: dict[str, tuple[ir.Value, ...]] = {}
+    for name, inp in rs.inputs.items():
+        t = inp.type
+        if isinstance(t, ir.BoolT):
+            out[name] = (False, True)
+        elif isinstance(t, ir.EnumT):
+            out[name] = t.values
+        elif isinstance(t, ir.IntT):
+            near = {c + d for c in edges[name] if isinstance(c, int) for d in (-1, 0, 1)}
+            out[name] = tuple(sorted(v for v in near | {t.lo, t.hi} if t.lo <= v <= t.hi))
+        else:
+            day = dt.timedelta(days=1)
+            dates = {c + k * day for c in edges[name] if isinstance(c, dt.date) for k in (-1, 0, 1)}
+            out[name] = tuple(sorted(v for v in dates | {t.lo, t.hi} if t.lo <= v <= t.hi))
+    return out
+
+
+class AskNext:
+    """Ranks the missing fields of a person's open answers by how many of them each decides, by
+    deciding the person again with the field set to each of its tried values (`tried_values`):
+    first the answers decided whatever the value, then those decided for some value, then those
+    that lack the field (an answer may need two fields, neither deciding it alone), then the name.
+    Deterministic (no time limit) and cheap: the eval backend decides a partial person in about a
+    millisecond. Built once per rule set, used for every person."""
+
+    def __init__(self, rs: ir.RuleSet) -> None:
+        self.rs = rs
+        self.values = tried_values(rs)
+
+    def __call__(
+        self, person: Person, d: Decision, names: list[str], decide: Callable[[Person], Decision]
+    ) -> list[Ask]:
+        """`names`: the open answers to rank for; `decide` decides a person under `d`'s options."""
+        fields = sorted({f for n in names for f in d.results[n].missing if f in self.values})
+        ranking = []
+        for f in fields:
+            always, sometimes = set(names), set()
+            for v in self.values[f]:
+                got = decide({**person, f: v}).results
+                now = {n for n in names if not _open(got[n])}
+                always &= now
+                sometimes |= now
+            lacking = sum(1 for n in names if f in d.results[n].missing)
+            ranking.append(Ask(f, len(always), len(sometimes), lacking))
+        return sorted(ranking, key=lambda a: (-a.always, -a.sometimes, -a.lacking, a.field))
+
+
+def open_answers(rs: ir.RuleSet, d: Decision, other_readings: Mapping[str, list[Reading]] | None = None) -> list[str]:
+    """The open answers `decision_text` lists: those of the programmes where something concerns
+    the person (a programme that concerns them not at all is one line, and nothing to ask about)."""
+    changed = {n for n, rds in (other_readings or {}).items() if any(rd.result.status != "unknown" for rd in rds)}
+    out: list[str] = []
+    for names in _by_programme(rs).values():
+        shown = any(
+            (d.results[n].status == "unknown" and not d.results[n].missing and d.results[n].reasons)
+            or (d.results[n].status != "unknown" and (concerns(d.results[n], rs.outputs[n]) or n in changed))
+            for n in names
+        )
+        if shown:
+            out += [n for n in names if _open(d.results[n])]
+    return out
+
+
 # ---------------------------------------------------------------- the readable form
 
 
@@ -210,7 +306,9 @@ def decision_text(
     *,
     lang: Lang = "zh",
     other_readings: Mapping[str, list[Reading]] | None = None,
+    ask: list[Ask] | None = None,
 ) -> str:
+    """`ask`: the ranking of what to ask next for the open answers (`AskNext` of `open_answers`)."""
     compared = other_readings is not None
     # A reading under which an answer needs more facts is counted per reading, not listed per answer.
     needs_more: Counter[tuple[str, str]] = Counter()
@@ -227,7 +325,6 @@ def decision_text(
     if changed:
         lines.append(f"   {w('options', lang)}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     hidden = 0
-    missing: Counter[str] = Counter()
     used_options: dict[str, None] = {}
     for prog, names in _by_programme(rs).items():
         shown: list[str] = []
@@ -258,19 +355,22 @@ def decision_text(
         if not shown:  # nothing of this programme concerns the person: one line
             lines.append(f" {heading}: " + w("untouched", lang).format(n=len(unknown)))
             continue
-        for name in unknown:
-            missing.update(d.results[name].missing)
         lines.append(f" {heading}")
         lines.extend(shown)
         if unknown:
             sep = "、" if lang == "zh" else ", "
             listed = sep.join(_label(rs, n, lang) for n in unknown)
             lines.append(f"   {w('unknowns', lang)} ({len(unknown)}): {listed}")
-    if missing:
-        ask = ", ".join(
-            f"{_label(rs, f, lang)} ({n} {w('answers', lang)})" for f, n in missing.most_common(ASK_AT_MOST)
-        )
-        lines.append(f" {w('ask', lang)}: {ask}")
+    if ask:
+        named = [
+            f"{_label(rs, a.field, lang)} ({a.always}"
+            + (f"+{a.sometimes - a.always}" if a.sometimes > a.always else "")
+            + f"/{a.lacking})"
+            for a in ask[:ASK_AT_MOST]
+        ]
+        if len(ask) > ASK_AT_MOST:
+            named.append(w("ask_more", lang).format(n=len(ask) - ASK_AT_MOST))
+        lines.append(f" {w('ask', lang)}: " + ("、" if lang == "zh" else ", ").join(named))
     if hidden:
         lines.append(" " + w("not_concerned", lang).format(n=hidden))
     for option, _value in needs_more:
@@ -299,7 +399,11 @@ def _by_programme(rs: ir.RuleSet) -> dict[str, list[str]]:
 
 
 def decision_json(
-    rs: ir.RuleSet, case_id: str, d: Decision, other_readings: Mapping[str, list[Reading]] | None = None
+    rs: ir.RuleSet,
+    case_id: str,
+    d: Decision,
+    other_readings: Mapping[str, list[Reading]] | None = None,
+    ask: list[Ask] | None = None,
 ) -> dict[str, Any]:
     def res(name: str, r: OutputResult) -> dict[str, Any]:
         t = rs.outputs[name].type
@@ -323,4 +427,9 @@ def decision_json(
             name: [{"option": rd.option, "value": rd.value, **res(name, rd.result)} for rd in rds]
             for name, rds in other_readings.items()
         }
+    if ask is not None:
+        out["ask"] = [
+            {"field": a.field, "decides_always": a.always, "decides_sometimes": a.sometimes, "lacking": a.lacking}
+            for a in ask
+        ]
     return out

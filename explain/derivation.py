@@ -76,7 +76,7 @@ WORDS: Mapping[str, tuple[str, str]] = {
     "default": ("default", "默认"),
     "gives": ("gives", "给出"),
     "missing": ("missing", "缺少"),
-    "gap": ("GAP (no rule gives a value)", "空缺（没有规则给出值）"),
+    "gap": (w("gap", "en"), w("gap", "zh")),  # one text with decide's (explain.decision)
     "none": ("none", "无"),
     "conflict": ("CONFLICT", "冲突"),
     "vs": (" vs ", " 与 "),

@@ -87,7 +87,7 @@ def _options(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from explain.decision import decision_json, decision_text, full_text, readings
+    from explain.decision import AskNext, decision_json, decision_text, full_text, open_answers, readings
     from solver.backends.base import Decision, Person
     from solver.cases import collect
     from solver.compiled import AnyOptions
@@ -97,6 +97,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     rs = load_ruleset(args.rules)
     cli_options = _options(args.option)
     decider = AnyOptions(rs, args.backend)  # one compile shared by every person and reading
+    ask_next = AskNext(rs)
 
     results = []
     failed = 0
@@ -118,12 +119,18 @@ def cmd_decide(args: argparse.Namespace) -> int:
             return decider.decide(person, o)
 
         other = None if args.no_readings else readings(rs, decision, decide_with)
-        if args.format == "json":
-            results.append(decision_json(rs, case.id, decision, other))
-        elif args.all:
+        if args.all and args.format != "json":
             print(full_text(rs, f"{case.id} ({path})", decision))
+            continue
+
+        def decide_person(p: Person, o: Mapping[str, str] = decision.options) -> Decision:
+            return decider.decide(p, o)
+
+        ask = ask_next(person, decision, open_answers(rs, decision, other), decide_person)
+        if args.format == "json":
+            results.append(decision_json(rs, case.id, decision, other, ask))
         else:
-            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other))
+            print(decision_text(rs, f"{case.id} ({path})", decision, lang=args.lang, other_readings=other, ask=ask))
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return 2 if failed else 0

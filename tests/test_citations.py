@@ -60,6 +60,28 @@ def test_a_rule_applied_where_its_documents_are_not_in_force_is_reported(tmp_pat
     assert report.exit_code() == 1
 
 
+def test_a_switched_off_rule_citing_a_document_never_in_force_in_its_years_is_reported(tmp_path: Path) -> None:
+    """Another reading switches it on with that citation; its validity alone shows the mistake."""
+    rules = _mini(tmp_path)
+    voc = rules / "vocabulary.yaml"
+    voc.write_text(
+        voc.read_text(encoding="utf-8").replace(
+            "when: \"poor and group == 'adult'\"", "when: \"poor and group == 'adult' and gap_rule == 'extra'\""
+        ),
+        encoding="utf-8",
+    )
+    report = run_checks(load_ruleset(rules))
+    assert any(f.kind == "switched_off" and f.subject == "fee.poor" for f in report.findings)
+    found = {f.subject: f for f in report.findings if f.kind == "citation_out_of_force"}
+    off = found["citing N: valid only while N is not in force (rule switched off)"]
+    assert off.rules == ("fee.poor",) and "N:1" in off.clauses
+    # under the reading that switches it on, z3 asks where it applies, as for any rule
+    on = run_checks(load_ruleset(rules), {"gap_rule": "extra"})
+    assert "citing N: applies only while N is not in force" in {
+        f.subject for f in on.findings if f.kind == "citation_out_of_force"
+    }
+
+
 def test_an_in_force_period_that_ends_before_it_starts_is_a_rule_error(tmp_path: Path) -> None:
     rules = _mini(tmp_path)
     path = rules / "vocabulary.yaml"

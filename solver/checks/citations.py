@@ -6,7 +6,9 @@ A rule is compared on its validity axis (`valid.on`, else the rule set's time in
 with the documents' in-force dates, an int axis (insurance years) with the years they govern
 (sources.yaml `in_force`). The rule's `valid` interval settles most rules without z3; where it
 does not, z3 is asked whether the rule can apply in the uncovered part (its conditions may
-restrict the years), so a finding always has a witness."""
+restrict the years), so a finding always has a witness. A rule the options in force switch off
+is judged by its `valid` interval alone: a cited document in force nowhere in it is a finding
+(another reading switches the rule on with that citation)."""
 
 from __future__ import annotations
 
@@ -59,7 +61,8 @@ def citations_out_of_force(ck: Checker, seen: Mapping[str, Mapping[str, ir.Value
     rs = ck.rs
     groups: dict[tuple[str, str], list[tuple[ir.Rule, dict[str, ir.Value] | None]]] = {}
     undecided: list[Finding] = []
-    for r in ck.active:
+    inactive = set(ck.inactive)
+    for r in rs.rules:  # a switched-off rule too: another reading switches it on, with its citations
         axis = r.valid.on if r.valid else rs.time
         if axis is None or axis not in rs.inputs:
             continue
@@ -89,6 +92,12 @@ def citations_out_of_force(ck: Checker, seen: Mapping[str, Mapping[str, ir.Value
             return isinstance(res, Sat), person
 
         names = ", ".join(sorted(docs))
+        if r.id in inactive:  # z3 cannot ask where it applies; its validity alone still tells
+            for d, span in sorted(docs.items()):
+                if span.hi < valid.lo or span.lo > valid.hi:  # type: ignore[operator]
+                    subject = f"citing {d}: valid only while {d} is not in force (rule switched off)"
+                    groups.setdefault((subject, str(valid)), []).append((r, None))
+            continue
         for part in _minus(valid, list(docs.values())):
             hit, person = applies_in(part)
             if hit:
