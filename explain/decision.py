@@ -7,6 +7,7 @@ everything."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -15,7 +16,9 @@ from typing import Any, Literal
 
 from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
+from solver.backends.eval_backend import EvalBackend
 from solver.obligations import boundary_of
+from solver.passes.options import resolve
 from solver.semantics.reasons import joined, texts
 
 Lang = Literal["zh", "en"]
@@ -218,17 +221,38 @@ def tried_values(rs: ir.RuleSet) -> dict[str, tuple[ir.Value, ...]]:
     return out
 
 
+def _constraints_as_outputs(rs: ir.RuleSet) -> ir.RuleSet:
+    """The input constraints of `rs` (options resolved) as outputs, one per constraint: true when
+    it holds, false when it fails, unknown while a field it reads is missing."""
+    outputs = {
+        f"holds.{c.id}": ir.Output(f"holds.{c.id}", ir.BOOL, "exactly_one", ir.Const(False, ir.BOOL))
+        for c in rs.constraints
+    }
+    rules = tuple(ir.Rule(c.id, (), "", c.expr, ((f"holds.{c.id}", ir.Const(True, ir.BOOL)),)) for c in rs.constraints)
+    order = tuple(n for n in rs.order if n in rs.definitions) + tuple(outputs)
+    return dataclasses.replace(rs, outputs=outputs, rules=rules, order=order)
+
+
 class AskNext:
     """Ranks the missing fields of a person's open answers by how many of them each decides, by
-    deciding the person again with the field set to each of its tried values (`tried_values`):
-    first the answers decided whatever the value, then those decided for some value, then those
-    that lack the field (an answer may need two fields, neither deciding it alone), then the name.
-    Deterministic (no time limit) and cheap: the eval backend decides a partial person in about a
-    millisecond. Built once per rule set, used for every person."""
+    deciding the person again with the field set to each of its tried values (`tried_values`)
+    that the input constraints allow with what is known: first the answers decided whatever the
+    value, then those decided for some value, then those that lack the field (an answer may need
+    two fields, neither deciding it alone), then the name. Deterministic (no time limit) and cheap:
+    the eval backend decides a partial person in about a millisecond. Built once per rule set,
+    used for every person."""
 
     def __init__(self, rs: ir.RuleSet) -> None:
         self.rs = rs
         self.values = tried_values(rs)
+        self._checkers: dict[tuple[tuple[str, str], ...], EvalBackend] = {}  # per option assignment
+
+    def allowed(self, person: Person, options: Mapping[str, str]) -> bool:
+        """False when an input constraint fails on the fields known (unknown ones may still hold)."""
+        key = tuple(sorted(options.items()))
+        if key not in self._checkers:
+            self._checkers[key] = EvalBackend(_constraints_as_outputs(resolve(self.rs, options)))
+        return all(r.values != (False,) for r in self._checkers[key].decide(person).results.values())
 
     def __call__(
         self, person: Person, d: Decision, names: list[str], decide: Callable[[Person], Decision]
@@ -237,14 +261,18 @@ class AskNext:
         fields = sorted({f for n in names for f in d.results[n].missing if f in self.values})
         ranking = []
         for f in fields:
-            always, sometimes = set(names), set()
+            always: set[str] | None = None  # None until a value is tried
+            sometimes: set[str] = set()
             for v in self.values[f]:
-                got = decide({**person, f: v}).results
+                asked = {**person, f: v}
+                if not self.allowed(asked, d.options):
+                    continue  # a reply no person could give
+                got = decide(asked).results
                 now = {n for n in names if not _open(got[n])}
-                always &= now
+                always = now if always is None else always & now
                 sometimes |= now
             lacking = sum(1 for n in names if f in d.results[n].missing)
-            ranking.append(Ask(f, len(always), len(sometimes), lacking))
+            ranking.append(Ask(f, len(always or ()), len(sometimes), lacking))
         return sorted(ranking, key=lambda a: (-a.always, -a.sometimes, -a.lacking, a.field))
 
 

@@ -99,6 +99,20 @@ def test_a_known_field_leaves_the_ranking(files: tuple[Path, Path]) -> None:
     assert [(a.field, a.always, a.sometimes) for a in ranking] == [("c", 1, 2), ("n", 1, 1), ("b", 0, 1)]
 
 
+def test_a_reply_the_constraints_forbid_is_not_tried(tmp_path: Path) -> None:
+    """With a true, the constraint leaves c only x: c then decides r (b or true) and s (false)
+    whatever the reply. Were y and z tried, c would tie with b at (1, 2) and come second by name."""
+    rules = RULES.replace("outputs:", "constraints:\n  - {id: x_when_a, expr: \"not a or c == 'x'\"}\noutputs:")
+    (tmp_path / "ask.yaml").write_text(rules, encoding="utf-8")
+    rs = load_ruleset(tmp_path)
+    ev = EvalBackend(rs)
+    d = ev.decide({"a": True})
+    names = open_answers(rs, d)
+    assert names == ["q", "r", "s", "t"]
+    ranking = AskNext(rs)({"a": True}, d, names, ev.decide)
+    assert [(a.field, a.always, a.sometimes) for a in ranking] == [("c", 2, 2), ("b", 1, 2), ("n", 1, 1)]
+
+
 def test_tried_values_are_the_domain_and_the_compared_edges(files: tuple[Path, Path]) -> None:
     values = tried_values(load_ruleset(files[0]))
     assert values["n"] == (0, 49, 50, 51, 100)
