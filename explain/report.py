@@ -54,6 +54,8 @@ def to_text(report: CheckReport) -> str:
             lines.append(f"  in: {', '.join(f.intervals)}")
         if f.rules:
             lines.append(f"  rules: {', '.join(f.rules)}")
+        if f.keys:
+            lines.append(f"  missing rows: {', '.join(sorted(f.keys))}")
         if f.clauses:
             lines.append(f"  clauses: {', '.join(f.clauses)}")
         lines.append(f"  why: {f.explanation}")
@@ -103,6 +105,8 @@ def to_markdown(report: CheckReport) -> str:
         if f.clauses:
             lines.append(f"- clauses: {', '.join(f.clauses)}")
         lines.append(f"- intervals: {', '.join(f.intervals)}")
+        if f.keys:
+            lines.append(f"- missing rows: {', '.join(f'`{k}`' for k in sorted(f.keys))}")
         lines.append(f"- why: {f.explanation}")
         if f.witness is not None:
             lines.append(f"- witness: {_witness(f, report.times)}")

@@ -248,3 +248,21 @@ def test_a_missing_table_row_a_rule_reads_is_table_incomplete() -> None:
     assert f.witness is not None and f.witness["year"] == 2023
     decided = EvalBackend(resolve(load_ruleset(MINI))).decide(dict(f.witness))
     assert no_parameter("fee_table", (2023, "student")) in decided["fee"].reasons
+
+
+def test_a_second_missing_row_is_a_new_finding_not_the_accepted_one(tmp_path: Path) -> None:
+    # share_table has no row for l3: the undetermined share names that row, in its text and its id.
+    # Accepting it must not accept a second hole in the same table and interval (l2 deleted).
+    base = run_checks(load_ruleset(MINI), cases=False)
+    old = next(f for f in base.findings if f.kind == "undetermined" and f.subject == "share")
+    assert old.keys == ("share_table(l3)",)
+    assert "share_table(l3)" in render.to_markdown(base) and "share_table(l3)" in render.to_text(base)
+    rules = _planted(tmp_path, '      - {key: [l2], value: 75, cites: ["M:1"]}\n', "")
+    (rules / "accepted.yaml").write_text(f'- {{id: "{old.id}", reason: no l3 share}}\n', encoding="utf-8")
+    report = run_checks(load_ruleset(rules), cases=False)
+    now = next(f for f in report.findings if f.kind == "undetermined" and f.subject == "share")
+    assert now.intervals == old.intervals
+    assert sorted(now.keys) == ["share_table(l2)", "share_table(l3)"]
+    assert now.id != old.id and not now.accepted and now in report.new
+    assert report.stale_accepted == (old.id,)
+    assert report.exit_code() == 1

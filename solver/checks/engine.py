@@ -29,7 +29,8 @@ from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
 from solver.semantics import goals
 from solver.semantics.goals import Goal, holds
-from solver.semantics.reasons import joined, no_parameter
+from solver.semantics.holes import RowHoles
+from solver.semantics.reasons import Reason, joined, no_parameter
 from solver.semantics.slices import Slicer
 from solver.semantics.symbolic import Encoding
 
@@ -92,6 +93,8 @@ class Checker:
         self._slicer = Slicer(rs, self.enc, self._query)
         self.rule_cones = {rid: r.cone for rid, r in deps(rs).rules.items()}
         self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
+        self._lookups: dict[str, list[ir.Lookup]] | None = None
+        self._holed: RowHoles | None = None  # built on the first undetermined output
 
     # ------------------------------------------------------------ driver
     def spans(self, on: Sequence[str] | None = None) -> list[Span]:
@@ -432,8 +435,58 @@ class Checker:
                 if got.status != "unknown":
                     raise BackendDisagreement(f"{o.name} is known for {person} by eval")
                 why = f"{o.name} is unknown for a complete person: {joined(got.reasons) or 'a value is unknown'}"
-                out.append(self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got)))
+                keys, complete = self.missing_rows(s, o.name, got.reasons)
+                found = self.finding("undetermined", o.name, [], why, label, person, _param_cites(self.rs, got))
+                out.append(dataclasses.replace(found, keys=keys))
+                if not complete:
+                    what = f"can {o.name} be unknown for a missing row other than {', '.join(keys)}?"
+                    out.append(self.undecided(o.name, rules, what, label))
         return out
+
+    def missing_rows(self, s: Query, name: str, reasons: Iterable[Reason]) -> tuple[tuple[str, ...], bool]:
+        """Every missing parameter row that leaves NAME unknown (for a reason of its own) for some
+        valid person of S's scope: the first witness's rows, then a person for whom NAME would stay
+        unknown were those rows there, until there is none. They go into the finding's id, so that
+        accepting one missing row does not accept another. False when z3 gave up (or past
+        MAX_MISSING_ROWS): the list may be short."""
+        own = [*self.sound_upstream(name)]
+        found: dict[tuple[str, tuple[ir.Value, ...]], None] = {}
+        while True:
+            new = [(r.name, r.key) for r in reasons if r.kind == "no_parameter" and (r.name, r.key) not in found]
+            if not new:
+                return _row_names(sorted(found, key=str)), True
+            found.update(dict.fromkeys(new))
+            if len(found) > MAX_MISSING_ROWS:
+                return _row_names(sorted(found, key=str)), False
+            res, person = self.ask(s, self.unknown_without(name, found), *own, person=True, reads=self.cones[name])
+            if isinstance(res, Unknown):
+                return _row_names(sorted(found, key=str)), False
+            if person is None:
+                return _row_names(sorted(found, key=str)), True
+            reasons = self.ref.decide(person)[name].reasons
+
+    def unknown_without(self, name: str, rows: Iterable[tuple[str, tuple[ir.Value, ...]]]) -> Goal:
+        """NAME is unknown for a reason of its own even were ROWS in their tables (with any value)."""
+        if self._holed is None:
+            self._holed = RowHoles(self.rs)
+        return self._holed.unknown_without(name, rows)
+
+    def reads_row(self, param: str, key: tuple[ir.Value, ...]) -> Goal:
+        """Some lookup of PARAM in the rules in force reads the row KEY."""
+        return goals.any_of(goals.reads_at(self.enc, look, key) for look in self.lookups().get(param, []))
+
+    def lookups(self) -> dict[str, list[ir.Lookup]]:
+        """Parameter -> its lookup sites in definitions, the active rules and the defaults."""
+        if self._lookups is None:
+            sites: dict[str, list[ir.Lookup]] = {}
+            exprs = [d.expr for d in self.rs.definitions.values()] + [v for r in self.active for _, v in r.then]
+            exprs += [r.when for r in self.active] + [o.default for o in self.rs.outputs.values() if o.default]
+            for e in exprs:
+                for n in ir.walk(e):
+                    if isinstance(n, ir.Lookup) and n not in sites.setdefault(n.param, []):
+                        sites[n.param].append(n)
+            self._lookups = sites
+        return self._lookups
 
     def conflicts(self, s: Query, marks: _Marks, label: str, names: Iterable[str]) -> list[Finding]:
         out: list[Finding] = []
@@ -563,15 +616,8 @@ class Checker:
         reads = goals.any_of(
             goals.all_of([goals.status_is(self.enc, n, "unknown"), *self.sound_upstream(n)]) for n in unknown
         )
-        sites: dict[str, list[ir.Lookup]] = {}
-        exprs = [d.expr for d in self.rs.definitions.values()] + [v for r in self.active for _, v in r.then]
-        exprs += [r.when for r in self.active] + [o.default for o in self.rs.outputs.values() if o.default]
-        for e in exprs:
-            for n in ir.walk(e):
-                if isinstance(n, ir.Lookup) and n not in sites.setdefault(n.param, []):
-                    sites[n.param].append(n)
         out: list[Finding] = []
-        for name, looks in sorted(sites.items()):
+        for name, looks in sorted(self.lookups().items()):
             table = self.rs.params[name].table()
             domains = [_key_domain(k.type) for k in looks[0].keys]
             if any(d is None for d in domains) or _size(domains) > MAX_TABLE_KEYS:
@@ -579,14 +625,7 @@ class Checker:
             for key in itertools.product(*cast(list[list[ir.Value]], domains)):
                 if key in table:
                     continue
-                at = [
-                    goals.all_of(
-                        goals.value_is(self.enc, self.enc.expr(k), v, k.type)
-                        for k, v in zip(look.keys, key, strict=True)
-                    )
-                    for look in looks
-                ]
-                _, person = self.ask(s, reads, goals.any_of(at), person=True)
+                _, person = self.ask(s, reads, self.reads_row(name, key), person=True)
                 if person is None:
                     continue
                 shown = ", ".join(str(v) for v in key)
@@ -610,6 +649,11 @@ class Checker:
 
 
 MAX_TABLE_KEYS = 400  # key combinations of one table checked for missing rows
+MAX_MISSING_ROWS = 200  # missing rows listed in one undetermined finding (more: undecided)
+
+
+def _row_names(rows: Iterable[tuple[str, tuple[ir.Value, ...]]]) -> tuple[str, ...]:
+    return tuple(f"{p}({', '.join(str(v) for v in key)})" for p, key in rows)
 
 
 def _key_domain(t: ir.Type) -> list[ir.Value] | None:

@@ -122,8 +122,9 @@ class Finding:
         return f"{self.kind}:{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def merged(self, other: Finding) -> Finding:
-        """The same finding in another interval."""
-        return replace(self, intervals=tuple(dict.fromkeys(self.intervals + other.intervals)))
+        """The same finding in another interval (with the missing rows it has there)."""
+        intervals = tuple(dict.fromkeys(self.intervals + other.intervals))
+        return replace(self, intervals=intervals, keys=tuple(dict.fromkeys(self.keys + other.keys)))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -121,6 +121,11 @@ def input_within(enc: Encoding, name: str, lo: ir.Value | None = None, hi: ir.Va
     return bound
 
 
+def reads_at(enc: Encoding, look: ir.Lookup, key: tuple[ir.Value, ...]) -> Goal:
+    """The lookup LOOK reads the row KEY (its key is known and KEY)."""
+    return all_of(value_is(enc, enc.expr(k), v, k.type) for k, v in zip(look.keys, key, strict=True))
+
+
 def pins(enc: Encoding, values: Mapping[str, ir.Value]) -> Pins:
     """(variable, constant) pairs that fix the given inputs of the encoding (others are skipped)."""
     out: Pins = []
