@@ -18,6 +18,7 @@ from solver import ir
 from solver.backends.base import Decision, OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
 from solver.obligations import boundary_of
+from solver.passes.deps import deps
 from solver.passes.options import resolve
 from solver.semantics.reasons import joined, texts
 
@@ -246,6 +247,8 @@ class AskNext:
         self.rs = rs
         self.values = tried_values(rs)
         self._checkers: dict[tuple[tuple[str, str], ...], EvalBackend] = {}  # per option assignment
+        graph = deps(rs)
+        self.constrained = {f for c in rs.constraints for f in graph.inputs_read(c.expr)}  # the rest: no check
 
     def allowed(self, person: Person, options: Mapping[str, str]) -> bool:
         """False when an input constraint fails on the fields known (unknown ones may still hold)."""
@@ -265,7 +268,7 @@ class AskNext:
             sometimes: set[str] = set()
             for v in self.values[f]:
                 asked = {**person, f: v}
-                if not self.allowed(asked, d.options):
+                if f in self.constrained and not self.allowed(asked, d.options):
                     continue  # a reply no person could give
                 got = decide(asked).results
                 now = {n for n in names if not _open(got[n])}

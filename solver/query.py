@@ -63,7 +63,8 @@ Answer = Sat | Unsat | Unknown
 
 class Query:
     """One z3 solver over `facts`. `timeout_ms` and `rlimit` bound every check (0 / None: no
-    bound); `minimize_core` asks z3 for a smaller core of named parts."""
+    bound); `minimize_core` asks z3 for a smaller core of named parts; `settings` are further
+    z3 solver parameters (e.g. {"arith.solver": 2})."""
 
     def __init__(
         self,
@@ -71,6 +72,7 @@ class Query:
         timeout_ms: int | None = None,
         rlimit: int = 0,
         minimize_core: bool = False,
+        settings: Mapping[str, bool | int | str] | None = None,
     ) -> None:
         self._s = z3.Solver()
         if timeout_ms:
@@ -79,6 +81,8 @@ class Query:
             self._s.set("rlimit", rlimit)
         if minimize_core:
             self._s.set("core.minimize", True)
+        for key, value in (settings or {}).items():
+            self._s.set(key, value)
         self._s.add(*facts)
         self._parts: dict[str, z3.BoolRef] = {}
         self._part_ids: set[int] = set()
@@ -128,12 +132,20 @@ class Query:
 
     @contextmanager
     def scope(self) -> Iterator[None]:
-        """Facts added inside the `with` block are dropped at its end."""
+        """Facts and parts added inside the `with` block are dropped at its end, and so is the
+        last answer's model unless it was read inside (z3 reuses the ids of terms no longer
+        held, so holding them would change its later choices as well as the memory used)."""
+        parts = dict(self._parts)
         self._s.push()
         try:
             yield
         finally:
             self._s.pop()
+            self._parts = parts
+            self._part_ids = {lit.get_id() for lit in parts.values()}
+            if self._last is not None:
+                self._last.expire()
+                self._last = None
 
 
 def minimize(facts: Sequence[z3.BoolRef], objectives: Sequence[z3.ArithRef], timeout_ms: int | None = None) -> Answer:

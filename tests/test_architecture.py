@@ -183,8 +183,7 @@ def test_z3_only_in_semantics_query_backends_and_the_listed_term_builders() -> N
 
 
 def test_only_the_query_runner_runs_a_z3_search() -> None:
-    # solver/fixtures still runs its own searches; it moves onto solver/query.py next.
-    outside = [m for m in MODULES if not _inside(m, [*Z3_HOMES, "solver.fixtures"])]
+    outside = [m for m in MODULES if not _inside(m, Z3_HOMES)]
     assert solving_calls(ROOT, outside) == []
 
 

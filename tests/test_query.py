@@ -52,6 +52,16 @@ def test_scope_drops_what_was_added_inside() -> None:
     assert isinstance(q.check(), Sat)
 
 
+def test_a_part_named_in_a_scope_ends_with_it() -> None:
+    x = z3.Int("q!v")
+    q = Query(x >= 0)
+    with q.scope():
+        q.part("inside", x < 0)
+        assert q.check(z3.Bool("inside")) == Unsat(("inside",))
+    q.add(z3.Not(z3.Bool("inside")))  # now a plain literal, so no part of any core
+    assert q.check(z3.Bool("inside")) == Unsat()
+
+
 def test_minimize_is_lexicographic() -> None:
     x, y = z3.Int("q!a"), z3.Int("q!b")
     got = minimize([x + y >= 4, x >= 0, y >= 0, y <= 3], [x, -y])

@@ -93,12 +93,12 @@ def check_against(
 
     from solver.diff.engine import Version, diff
     from solver.diff.vocabulary import vocabulary_changes
-    from solver.language.changes import load_changes
+    from solver.language.changes import ChangesFile, load_changes
     from solver.language.loader import load_ruleset
     from solver.passes.options import resolve
 
-    changes = load_changes(Path(changes_file)).changes if changes_file else []
+    declared = load_changes(Path(changes_file)) if changes_file else ChangesFile()
     old = Version(resolve(load_ruleset(old_dir), options), old_dir)
     new = Version(resolve(load_ruleset(new_dir), options), new_dir)
     report = diff(old, new, timeout_ms=timeout_ms)
-    return report, gate(report, changes) + vocabulary_changes(old.rs, new.rs)
+    return report, gate(report, declared.changes) + vocabulary_changes(old.rs, new.rs, declared.vocabulary)
