@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import z3
-
 from explain.counterfactual import ExplanationMismatch
 from explain.derivation import Lang, Step, Words, broken_constraints
 from explain.symbolic import Slice, Symbolic
@@ -30,6 +28,8 @@ from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
 from solver.query import Query, Sat, Unknown, Unsat
+from solver.semantics import goals
+from solver.semantics.goals import Goal
 from solver.semantics.reasons import joined
 
 
@@ -141,7 +141,7 @@ class Consultant:
         r0 = self.ev.decide({**person, **a.values(first_model, missing)})[name]
         if known and partial.key() != r0.key():
             raise ExplanationMismatch(f"{name}: eval gives {partial} for the partial person, {r0} for a completion")
-        got = s.check(z3.Not(a.result_is(name, r0)))
+        got = s.check(goals.negate(a.result_is(name, r0)))
         if isinstance(got, Unsat):
             return OutputConsult(name, "determined", r0, by_eval=known)
         if isinstance(got, Unknown):
@@ -167,7 +167,7 @@ class Consultant:
         if not isinstance(out.type, ir.BoolT | ir.EnumT):
             return tuple(found), False
         while len(found) <= POSSIBLE:
-            got = s.check(z3.Not(z3.Or([a.result_is(name, r) for r in found])))
+            got = s.check(goals.negate(goals.any_of(a.result_is(name, r) for r in found)))
             if not isinstance(got, Sat):
                 ordered = sorted(found, key=lambda r: (r.status, [str(v) for v in r.values]))
                 return tuple(ordered), isinstance(got, Unsat)
@@ -213,14 +213,11 @@ class Consultant:
         a, b = self.a, self.b
         known = [f for f in a.slice_fields(sl) if f in person]
         s = Query(*a.hard(sl), *b.hard(sl), *a.fixed(person, known), *b.fixed(person, known), timeout_ms=timeout_ms)
-        s.add(z3.Not(a.same_result(b, name)))
-        differs: dict[str, z3.BoolRef] = {}
-        for f in missing:
-            pairs = zip(a.enc.input_vars[f], b.enc.input_vars[f], strict=True)
-            differs[f] = z3.Not(z3.And([x == y for x, y in pairs]))
-        s.add(z3.AtMost(*differs.values(), 1))
+        s.add(goals.negate(a.same_result(b, name)))
+        differs: dict[str, Goal] = {f: goals.fields_differ(a.enc, b.enc, f) for f in missing}
+        s.add(goals.at_most(list(differs.values()), 1))
         deciders: list[str] = list(probed)
-        s.add(*(z3.Not(differs[f]) for f in probed))
+        s.add(*(goals.negate(differs[f]) for f in probed))
         while True:
             got = s.check()
             if isinstance(got, Unsat):
@@ -232,7 +229,7 @@ class Consultant:
             if len(found) != 1:
                 raise ExplanationMismatch(f"{name}: two completions differ in {found}, expected exactly one field")
             deciders.append(found[0])
-            s.add(z3.Not(differs[found[0]]))
+            s.add(goals.negate(differs[found[0]]))
 
 
 # How many possible results of an open bool or enum output are listed before "e.g." is used.

@@ -18,21 +18,19 @@ clauses), constraints and fixed fields forbid the value. A solver timeout is `un
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import z3
-
 from explain.derivation import Explainer, Lang, Step, Words, broken_constraints
 from explain.symbolic import Slice, Symbolic
-from solver import dates, ir
+from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.backends.eval_backend import EvalBackend
 from solver.errors import EligError, InputError
-from solver.query import Answer, Model, Query, Sat, Unknown, Unsat, minimize
-from solver.semantics.terms import DateSym
+from solver.query import Engine, Query, Sat, Unknown, Unsat, fewest_changes
+from solver.semantics import goals
+from solver.semantics.goals import Goal
 
 
 class ExplanationMismatch(EligError):
@@ -118,22 +116,6 @@ def distance(t: ir.Type, old: ir.Value, new: ir.Value) -> int:
     return int(old != new)
 
 
-def _abs(x: z3.ArithRef) -> z3.ArithRef:
-    return z3.If(x >= 0, x, -x)
-
-
-def _distance_term(sym: Symbolic, name: str, old: ir.Value) -> z3.ArithRef:
-    t = sym.rs.inputs[name].type
-    v = sym.enc.inputs[name].value
-    if isinstance(v, DateSym):
-        assert isinstance(old, dt.date)
-        return _abs(v.dn() - dates.day_number(old.year, old.month, old.day))
-    if isinstance(t, ir.IntT):
-        assert isinstance(old, int)
-        return _abs(v - old)
-    return z3.If(sym.field_is(name, old), 0, 1)
-
-
 def counterfactual(
     sym: Symbolic,
     ev: EvalBackend,
@@ -163,10 +145,9 @@ def counterfactual(
     fix_in = tuple(f for f in fixed if f in sl.inputs)
     free = [n for n in fields if n in person and n not in fix]
     hard = [*sym.hard(sl), sym.output_has(output, value), *sym.fixed(person, fix_in)]
-    changed = [z3.Not(sym.field_is(n, person[n])) for n in free]
-    dist = z3.Sum([_distance_term(sym, n, person[n]) for n in free]) if free else z3.IntVal(0)
-    solve = _optimize if engine == "optimize" else _search
-    res = solve(hard, changed, dist, timeout_ms)
+    changed = [goals.negate(sym.field_is(n, person[n])) for n in free]
+    dist = goals.total([goals.distance(sym.enc, n, person[n]) for n in free])
+    res = fewest_changes(hard, changed, dist, timeout_ms, engine)
     if isinstance(res, Unknown):
         reason = f"no answer within the {timeout_ms} ms limit ({res.reason})" if timeout_ms else res.reason
         return Counterfactual(output, value, "unknown", fixed=fixed, reason=reason)
@@ -218,81 +199,6 @@ def _recheck(
         raise ExplanationMismatch(f"counterfactual {output}={value}: z3 found {dict(new)}, but " + "; ".join(problems))
 
 
-Engine = Literal["search", "optimize"]
-SMALL_CHANGES = 2  # change counts tried with a bound before one unbounded call
-
-
-def _optimize(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Answer:
-    """z3 Optimize with two lexicographic objectives: the count of changed fields, then distance."""
-    count = z3.Sum([z3.If(c, 1, 0) for c in changed]) if changed else z3.IntVal(0)
-    return minimize(hard, [count, dist], timeout_ms)
-
-
-def _search(hard: list[z3.BoolRef], changed: list[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None) -> Answer:
-    """The same lexicographic optimum by incremental solver calls: the least k with `at most k
-    fields changed` (every smaller k refuted), then the least distance under that k (galloping
-    up from k, then bisection; the final bound refuted). Every answer is proven, as Optimize's
-    is; on the Shanghai employee slices it is 2-4x faster (bench/explain.py). `timeout_ms`
-    bounds the whole search, not each call."""
-    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
-    s = Query(*hard)
-
-    def check(*extra: z3.BoolRef) -> Answer:
-        if deadline is None:
-            return s.check(*extra)
-        left = int((deadline - time.monotonic()) * 1000)
-        if left <= 0:
-            return Unknown("timeout")
-        got = s.check(*extra, timeout_ms=left)
-        return Unknown("timeout") if isinstance(got, Unknown) and time.monotonic() >= deadline else got
-
-    # Fewest changed fields: try 0, 1, 2 first (small changes are the usual answer, and a bound
-    # on the changes makes each call cheaper); beyond that, one unbounded call gives an upper
-    # bound and the remaining counts are tried in order.
-    model: Model | None = None
-    k_hi = 0
-    for k in range(min(SMALL_CHANGES, len(changed)) + 1 if changed else 1):
-        res = check(z3.AtMost(*changed, k)) if changed else check()
-        if isinstance(res, Unknown):
-            return res
-        if isinstance(res, Sat):
-            model, k_hi = res.model, k
-            break
-    if model is None:
-        if not changed or len(changed) <= SMALL_CHANGES:
-            return Unsat()
-        res = check()
-        if not isinstance(res, Sat):
-            return res
-        model = res.model
-        k_hi = model.eval(z3.Sum([z3.If(c, 1, 0) for c in changed]), model_completion=True).as_long()
-        for k in range(SMALL_CHANGES + 1, k_hi):
-            res = check(z3.AtMost(*changed, k))
-            if isinstance(res, Unknown):
-                return res
-            if isinstance(res, Sat):
-                model, k_hi = res.model, k
-                break
-    if changed:
-        s.add(z3.AtMost(*changed, k_hi))
-    best = model.eval(dist, model_completion=True).as_long()
-    # Exactly k_hi fields change, each at least 1 away: the distance is >= k_hi. Gallop up from
-    # that bound (the usual answer, found in one call) and bisect once a bound holds.
-    lo, width = k_hi, 1
-    while lo < best:
-        mid = min(lo + width - 1, (lo + best) // 2)
-        res = check(dist <= mid)
-        if isinstance(res, Unknown):
-            return res
-        if isinstance(res, Sat):
-            model = res.model
-            best = model.eval(dist, model_completion=True).as_long()
-        else:
-            lo, width = mid + 1, width * 2
-    found = model
-    return Sat(lambda: found)
-
-
 def _impossible(
     sym: Symbolic,
     sl: Slice,
@@ -306,9 +212,9 @@ def _impossible(
     """No change exists: an irreducible set of rules, constraints and fixed fields that forbid it."""
     rs, enc = sym.rs, sym.enc
     s = Query(*(sym.domain(n) for n in sym.slice_fields(sl)), sym.output_has(output, value), timeout_ms=timeout_ms)
-    named: dict[str, tuple[z3.BoolRef, Blocker]] = {}
+    named: dict[str, tuple[Goal, Blocker]] = {}
 
-    def assume(key: str, formula: z3.BoolRef, blocker: Blocker) -> None:
+    def assume(key: str, formula: Goal, blocker: Blocker) -> None:
         name = f"assume!{key}"
         named[name] = (s.part(name, formula), blocker)
 

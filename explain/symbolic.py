@@ -1,7 +1,6 @@
-"""The z3 side of explanations: one encoding of the rule set in which every rule's applicability
-is a named variable tied to its definition by a separate equivalence. Asserting all equivalences
-gives the ordinary encoding; passing them as assumption literals instead lets an unsat core name
-the rules (hence the clauses) that forbid an answer, as IDP-Z3 explains from unsat cores.
+"""The symbolic side of explanations: one guarded encoding of the rule set (solver/semantics/
+guarded.py: every rule's applicability a named variable, so an unsat core names rules), the
+slice of it a question can depend on, and the goals explanations ask about (solver/semantics/goals.py).
 """
 
 from __future__ import annotations
@@ -9,34 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import z3
-
 from solver import ir
 from solver.backends.base import OutputResult, Person
 from solver.passes.deps import deps
-from solver.semantics.symbolic import Encoding
-from solver.semantics.terms import Sym, equal, evaluate
-
-
-class GuardedEncoding(Encoding):
-    """An Encoding whose rules apply through fresh variables `applies!ID` (value and known), with
-    `guards[ID]` the equivalence to the rule's own condition. Overrides the one hook (`rule`) the
-    base class builds every rule and exception through; nothing else changes."""
-
-    def __init__(self, rs: ir.RuleSet, *, prefix: str = "") -> None:
-        self.guards: dict[str, z3.BoolRef] = {}
-        super().__init__(rs, partial=False, prefix=prefix)
-
-    def rule(self, r: ir.Rule) -> Sym:
-        if r.id in self.applies:
-            return self.applies[r.id]
-        orig = super().rule(r)
-        v = z3.Bool(f"{self.prefix}applies!{r.id}")
-        k = z3.Bool(f"{self.prefix}applies_known!{r.id}")
-        self.guards[r.id] = z3.And(v == orig.value, k == orig.known)
-        s = Sym(v, k)
-        self.applies[r.id] = s
-        return s
+from solver.query import Model
+from solver.semantics import goals
+from solver.semantics.goals import Goal
+from solver.semantics.guarded import GuardedEncoding
+from solver.semantics.terms import evaluate
 
 
 @dataclass(frozen=True)
@@ -62,7 +41,7 @@ class Symbolic:
         self.enc = GuardedEncoding(rs, prefix=prefix)
         self._slices: dict[tuple[tuple[str, ...], tuple[str, ...]], Slice] = {}
 
-    def hard(self, sl: Slice | None = None) -> list[z3.BoolRef]:
+    def hard(self, sl: Slice | None = None) -> list[Goal]:
         """Domains, input constraints and rule definitions (of a slice, or of everything)."""
         if sl is None:
             return [self.enc.valid, *self.enc.guards.values()]
@@ -72,7 +51,7 @@ class Symbolic:
             *(self.enc.guards[r.id] for r in self.rs.rules if r.id in sl.rules),
         ]
 
-    def domain(self, name: str) -> z3.BoolRef:
+    def domain(self, name: str) -> Goal:
         return self.enc.input_domains[name]
 
     def slice(self, outputs: Sequence[str] = (), rules: Sequence[str] = ()) -> Slice:
@@ -134,41 +113,25 @@ class Symbolic:
         """The inputs an input constraint reads (through definitions)."""
         return set(deps(self.rs).constraints[cid])
 
-    def field_is(self, name: str, value: ir.Value) -> z3.BoolRef:
+    def field_is(self, name: str, value: ir.Value) -> Goal:
         return self.enc.input_is(name, value)
 
-    def fixed(self, person: Person, fields: Sequence[str] | None = None) -> list[z3.BoolRef]:
+    def fixed(self, person: Person, fields: Sequence[str] | None = None) -> list[Goal]:
         return [self.field_is(n, person[n]) for n in (fields if fields is not None else person) if n in person]
 
-    def output_has(self, name: str, value: ir.Value) -> z3.BoolRef:
+    def output_has(self, name: str, value: ir.Value) -> Goal:
         """The output is ok with this value (for a set output: ok and containing it)."""
-        o, out = self.enc.outputs[name], self.rs.outputs[name]
-        if out.cardinality == "set":
-            return z3.And(o.status["ok"], o.members[str(value)])
-        return z3.And(o.status["ok"], equal(o.value.value, self.enc.const_term(value, out.type)))
+        return goals.output_has(self.enc, name, value)
 
-    def result_is(self, name: str, r: OutputResult) -> z3.BoolRef:
+    def result_is(self, name: str, r: OutputResult) -> Goal:
         """The output has this result: the same status, and when ok the same value or members."""
-        o, out = self.enc.outputs[name], self.rs.outputs[name]
-        parts = [o.status[r.status]]
-        if r.status == "ok":
-            if out.cardinality == "set":
-                parts += [m if v in r.values else z3.Not(m) for v, m in o.members.items()]
-            else:
-                parts.append(equal(o.value.value, self.enc.const_term(r.values[0], out.type)))
-        return z3.And(parts)
+        return goals.result_is(self.enc, name, r)
 
-    def same_result(self, other: Symbolic, name: str) -> z3.BoolRef:
+    def same_result(self, other: Symbolic, name: str) -> Goal:
         """Two encodings (two persons) give this output the same result."""
-        a, b, out = self.enc.outputs[name], other.enc.outputs[name], self.rs.outputs[name]
-        parts = [a.status[s] == b.status[s] for s in a.status]
-        if out.cardinality == "set":
-            parts += [a.members[v] == b.members[v] for v in a.members]
-        else:
-            parts.append(z3.Implies(a.status["ok"], equal(a.value.value, b.value.value)))
-        return z3.And(parts)
+        return goals.same_result(self.enc, other.enc, name)
 
-    def values(self, model: z3.ModelRef, names: Sequence[str]) -> dict[str, ir.Value]:
+    def values(self, model: Model, names: Sequence[str]) -> dict[str, ir.Value]:
         """The model's values of some inputs (those of a slice: others may be unconstrained)."""
         enc = self.enc
         return {n: enc.decode(evaluate(model, enc.inputs[n].value), self.rs.inputs[n].type) for n in names}

@@ -12,16 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import z3
-
 from explain.derivation import Explainer, Lang, Step, flatten
 from explain.symbolic import Symbolic
 from solver import ir
 from solver.backends.base import Decision
 from solver.backends.eval_backend import Trace
 from solver.query import Answer, Query, Sat, Unknown, Unsat, minimize
+from solver.semantics import goals
+from solver.semantics.goals import Goal
 from solver.semantics.symbolic import Encoding
-from solver.semantics.terms import equal
 
 
 @dataclass(frozen=True)
@@ -168,26 +167,21 @@ def why_not(
 # ---------------------------------------------------------------- the z3 side
 
 
-def lit_term(enc: Encoding, lit: Lit) -> z3.BoolRef:
-    """The literal holds (known and true) as a z3 term."""
+def lit_term(enc: Encoding, lit: Lit) -> Goal:
+    """The literal holds (known and true) as a goal."""
     if lit.kind == "exception":
-        a = enc.applies[lit.exception]
-        return z3.And(a.known, z3.Not(a.value))
+        return goals.fails(enc.applies[lit.exception])
     assert lit.atom is not None
     s = enc.expr(lit.atom)
-    return z3.And(s.known, s.value if lit.positive else z3.Not(s.value))
+    return goals.holds(s) if lit.positive else goals.fails(s)
 
 
-def _skeleton(sk: Skeleton, var: Mapping[int, z3.BoolRef]) -> z3.BoolRef:
+def _skeleton(sk: Skeleton, var: Mapping[int, Goal]) -> Goal:
     op, kids, i = sk
     if op == "lit":
         return var[i]
     parts = [_skeleton(k, var) for k in kids]
-    return z3.And(parts) if op == "and" else z3.Or(parts)
-
-
-def _count(terms: Sequence[z3.BoolRef]) -> z3.ArithRef:
-    return z3.Sum([z3.If(t, 1, 0) for t in terms]) if terms else z3.IntVal(0)
+    return goals.all_of(parts) if op == "and" else goals.any_of(parts)
 
 
 def minimal_failure(
@@ -210,12 +204,12 @@ def minimal_failure(
     s = Query(*sym.hard(sym.slice(rules=[rule.id])), enc.applying(rule.id), timeout_ms=timeout_ms)
     if target is not None:
         t = enc.expr(target)
-        s.add(t.known, equal(t.value, enc.const_term(value, target.type)))
+        s.add(t.known, goals.equals(enc, t.value, value, target.type))
     # The least k such that at most k failed literals hold (every smaller k refuted): an
     # incremental solver call per k, cheaper than Optimize here as the minimum is usually 1-3.
     res: Answer = Unsat()
     for k in range(len(failed) + 1):
-        res = s.check(z3.AtMost(*(terms[i] for i in failed), k)) if failed else s.check()
+        res = s.check(goals.at_most([terms[i] for i in failed], k)) if failed else s.check()
         if not isinstance(res, Unsat):
             break
     if isinstance(res, Sat):
@@ -224,14 +218,14 @@ def minimal_failure(
     if isinstance(res, Unknown):
         return MinimalFailure(tuple(failed), len(failed), realizable=True, proven=False)
     # No valid person meets the rule: the propositional minimum (same atom, same variable).
-    atom_var: dict[object, z3.BoolRef] = {}
-    var: dict[int, z3.BoolRef] = {}
+    atom_var: dict[object, Goal] = {}
+    var: dict[int, Goal] = {}
     for i, lit in enumerate(lits):
         key: object = ("exception", lit.exception) if lit.kind == "exception" else lit.atom
         if key not in atom_var:
-            atom_var[key] = z3.Bool(f"prop!{len(atom_var)}")
-        var[i] = atom_var[key] if lit.positive else z3.Not(atom_var[key])
-    best = minimize([_skeleton(skeleton, var)], [_count([var[i] for i in failed])])
+            atom_var[key] = goals.flag(f"prop!{len(atom_var)}")
+        var[i] = atom_var[key] if lit.positive else goals.negate(atom_var[key])
+    best = minimize([_skeleton(skeleton, var)], [goals.count([var[i] for i in failed])])
     if not isinstance(best, Sat):
         return MinimalFailure((), len(failed), realizable=False, proven=True, contradictory=True)
     chosen = tuple(i for i in failed if best.holds(var[i]))

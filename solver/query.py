@@ -10,9 +10,11 @@ yes or a no. Every consumer (checks, diffs, explanations, fixtures, strategies) 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import z3
 
@@ -160,3 +162,98 @@ def minimize(facts: Sequence[z3.BoolRef], objectives: Sequence[z3.ArithRef], tim
     if res == z3.unsat:
         return Unsat()
     return Unknown(opt.reason_unknown())
+
+
+# ---------------------------------------------------------------- fewest changes
+
+Engine = Literal["search", "optimize"]
+SMALL_CHANGES = 2  # change counts tried with a bound before one unbounded call
+
+
+def fewest_changes(
+    hard: Sequence[z3.BoolRef],
+    changed: Sequence[z3.BoolRef],
+    dist: z3.ArithRef,
+    timeout_ms: int | None = None,
+    engine: Engine = "search",
+) -> Answer:
+    """A model of `hard` with the fewest `changed` goals true, then the least `dist` (the
+    lexicographic optimum a counterfactual asks for). `engine`: "search" (incremental solver
+    calls) or "optimize" (z3 Optimize); both find the same optimum, which may differ only in ties."""
+    solve = _fewest_by_optimize if engine == "optimize" else _fewest_by_search
+    return solve(hard, changed, dist, timeout_ms)
+
+
+def _fewest_by_optimize(
+    hard: Sequence[z3.BoolRef], changed: Sequence[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None
+) -> Answer:
+    """z3 Optimize with two lexicographic objectives: the count of changed fields, then distance."""
+    count = z3.Sum([z3.If(c, 1, 0) for c in changed]) if changed else z3.IntVal(0)
+    return minimize(hard, [count, dist], timeout_ms)
+
+
+def _fewest_by_search(
+    hard: Sequence[z3.BoolRef], changed: Sequence[z3.BoolRef], dist: z3.ArithRef, timeout_ms: int | None
+) -> Answer:
+    """The same lexicographic optimum by incremental solver calls: the least k with `at most k
+    fields changed` (every smaller k refuted), then the least distance under that k (galloping
+    up from k, then bisection; the final bound refuted). Every answer is proven, as Optimize's
+    is; on the Shanghai employee slices it is 2-4x faster (bench/explain.py). `timeout_ms`
+    bounds the whole search, not each call."""
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
+    s = Query(*hard)
+
+    def check(*extra: z3.BoolRef) -> Answer:
+        if deadline is None:
+            return s.check(*extra)
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            return Unknown("timeout")
+        got = s.check(*extra, timeout_ms=left)
+        return Unknown("timeout") if isinstance(got, Unknown) and time.monotonic() >= deadline else got
+
+    # Fewest changed fields: try 0, 1, 2 first (small changes are the usual answer, and a bound
+    # on the changes makes each call cheaper); beyond that, one unbounded call gives an upper
+    # bound and the remaining counts are tried in order.
+    model: z3.ModelRef | None = None
+    k_hi = 0
+    for k in range(min(SMALL_CHANGES, len(changed)) + 1 if changed else 1):
+        res = check(z3.AtMost(*changed, k)) if changed else check()
+        if isinstance(res, Unknown):
+            return res
+        if isinstance(res, Sat):
+            model, k_hi = res.model, k
+            break
+    if model is None:
+        if not changed or len(changed) <= SMALL_CHANGES:
+            return Unsat()
+        res = check()
+        if not isinstance(res, Sat):
+            return res
+        model = res.model
+        k_hi = model.eval(z3.Sum([z3.If(c, 1, 0) for c in changed]), model_completion=True).as_long()
+        for k in range(SMALL_CHANGES + 1, k_hi):
+            res = check(z3.AtMost(*changed, k))
+            if isinstance(res, Unknown):
+                return res
+            if isinstance(res, Sat):
+                model, k_hi = res.model, k
+                break
+    if changed:
+        s.add(z3.AtMost(*changed, k_hi))
+    best = model.eval(dist, model_completion=True).as_long()
+    # Exactly k_hi fields change, each at least 1 away: the distance is >= k_hi. Gallop up from
+    # that bound (the usual answer, found in one call) and bisect once a bound holds.
+    lo, width = k_hi, 1
+    while lo < best:
+        mid = min(lo + width - 1, (lo + best) // 2)
+        res = check(dist <= mid)
+        if isinstance(res, Unknown):
+            return res
+        if isinstance(res, Sat):
+            model = res.model
+            best = model.eval(dist, model_completion=True).as_long()
+        else:
+            lo, width = mid + 1, width * 2
+    found = model
+    return Sat(lambda: found)

@@ -16,18 +16,11 @@ PACKAGES = ("solver", "explain")
 # Where z3 may be imported: the symbolic semantics, the one query runner, the backends.
 Z3_HOMES = ("solver.semantics", "solver.query", "solver.backends")
 # Modules that still build goal terms with z3 connectives (they solve only through
-# solver/query.py); each is to move its term building into solver/semantics/ and leave this list.
+# solver/query.py); each is to move its term building into solver/semantics/ (the named goals of
+# solver/semantics/goals.py) and leave this list.
 Z3_TERM_BUILDERS = frozenset(
     {
-        "solver.checks.citations",
-        "solver.checks.engine",
-        "solver.checks.properties",
-        "solver.diff.engine",
         "solver.fixtures",
-        "explain.consult",
-        "explain.counterfactual",
-        "explain.symbolic",
-        "explain.why_not",
     }
 )
 # The z3 calls that run a search: only solver/query.py (and the z3 backend) may make them.

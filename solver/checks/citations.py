@@ -16,13 +16,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import z3
-
 from solver import ir
 from solver.checks.findings import Finding
 from solver.passes.timeline import Interval, Point
 from solver.query import Sat, Unknown
-from solver.semantics.terms import less
+from solver.semantics import goals
 
 if TYPE_CHECKING:
     from solver.checks.engine import Checker
@@ -83,16 +81,12 @@ def citations_out_of_force(ck: Checker, seen: Mapping[str, Mapping[str, ir.Value
         if not docs:
             continue  # no cited document states when it is in force
 
-        def applies_in(part: Interval, r: ir.Rule = r, t: ir.Type = t) -> tuple[bool, dict[str, ir.Value] | None]:
+        def applies_in(part: Interval, r: ir.Rule = r) -> tuple[bool, dict[str, ir.Value] | None]:
             met = seen.get(r.id)
             if met is not None and part.contains(met[part.on]):  # type: ignore[arg-type]
                 return True, dict(met)
-            v = ck.enc.inputs[part.on].value
-            within = z3.And(
-                less(ck.enc.const_term(part.lo, t), v, strict=False),
-                less(v, ck.enc.const_term(part.hi, t), strict=False),
-            )
-            res, person = ck.ask(ck.solver(z3.BoolVal(True)), ck.enc.applying(r.id), within, person=True)
+            within = goals.input_within(ck.enc, part.on, part.lo, part.hi)
+            res, person = ck.ask(ck.solver(goals.TRUE), ck.enc.applying(r.id), within, person=True)
             if isinstance(res, Unknown):
                 undecided.append(ck.undecided(r.id, [r.id], f"can {r.id} apply in {part}?", str(part)))
             return isinstance(res, Sat), person

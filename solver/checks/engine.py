@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import z3
-
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.citations import citations_out_of_force
@@ -29,14 +27,16 @@ from solver.passes.timeline import Span, compact, time_inputs
 from solver.passes.timeline import spans as timeline_spans
 from solver.printer import to_text
 from solver.query import Answer, Query, Sat, Unknown, Unsat
+from solver.semantics import goals
+from solver.semantics.goals import Goal, holds
+from solver.semantics.holes import RowHoles
 from solver.semantics.reasons import Reason, joined, no_parameter
 from solver.semantics.slices import Slicer
 from solver.semantics.symbolic import Encoding
-from solver.semantics.terms import Sym, equal, less
 
 ANY = "whole timeline"
 # An extra check run per interval (properties): (checker, interval, interval term) -> findings.
-SpanCheck = Callable[["Checker", Span, z3.BoolRef], list[Finding]]
+SpanCheck = Callable[["Checker", Span, Goal], list[Finding]]
 
 
 class BackendDisagreement(EligError):
@@ -58,10 +58,6 @@ def conjuncts(e: ir.Expr) -> list[ir.Expr]:
     if isinstance(e, ir.Binary) and e.op == "and":
         return conjuncts(e.left) + conjuncts(e.right)
     return [e]
-
-
-def holds(s: Sym) -> z3.BoolRef:
-    return z3.And(s.known, s.value)
 
 
 @dataclass
@@ -98,7 +94,7 @@ class Checker:
         self.rule_cones = {rid: r.cone for rid, r in deps(rs).rules.items()}
         self._boxes: dict[str, Span] = {}  # label -> box, of every box asked about
         self._lookups: dict[str, list[ir.Lookup]] | None = None
-        self._holed: _RowHoles | None = None  # built on the first undetermined output
+        self._holed: RowHoles | None = None  # built on the first undetermined output
 
     # ------------------------------------------------------------ driver
     def spans(self, on: Sequence[str] | None = None) -> list[Span]:
@@ -122,7 +118,7 @@ class Checker:
                 found[k] = found[k].merged(f) if k in found else f
 
         everywhere = _Marks()
-        whole = self.solver(z3.BoolVal(True))
+        whole = self.solver(goals.TRUE)
         self.on_step("whole timeline: gaps, unknowns and conflicts")
         maybe = self.possible(whole)
         by_times: dict[tuple[str, ...], list[str]] = {}
@@ -153,9 +149,9 @@ class Checker:
                     add(more(self, span, scope))
         s = whole
         self.on_step("rules: exceptions")
-        add(self.dead_exceptions(s, z3.BoolVal(True), ANY, everywhere))
+        add(self.dead_exceptions(s, goals.TRUE, ANY, everywhere))
         self.on_step("rules: reachability")
-        add(self.reachability(s, z3.BoolVal(True), everywhere, ANY))
+        add(self.reachability(s, goals.TRUE, everywhere, ANY))
         self.on_step("rules: values")
         add(self.values(s, everywhere, ANY))
         self.on_step("rules: redundancy")
@@ -183,7 +179,7 @@ class Checker:
         out: set[tuple[str, str]] = set()
         for o in self.rs.outputs.values():
             st = self.enc.outputs[o.name].status
-            questions = {"unknown": z3.And(st["unknown"], *self.sound_upstream(o.name))}
+            questions = {"unknown": goals.all_of([st["unknown"], *self.sound_upstream(o.name)])}
             if o.cardinality == "exactly_one" and o.default is None:
                 questions["gap"] = st["gap"]
             if o.cardinality != "set" and len(self.rs.rules_for(o.name)) >= 2:
@@ -194,21 +190,14 @@ class Checker:
                     out.add((check, o.name))
         return out
 
-    def sound_upstream(self, name: str) -> list[z3.BoolRef]:
+    def sound_upstream(self, name: str) -> list[Goal]:
         """Every output NAME reads has a value: its unknowns are then its own, not inherited."""
-        upstream = [self.enc.outputs[u].status for u in self.upstream[name]]
-        return [z3.Not(z3.Or(st["unknown"], st["gap"], st["conflict"])) for st in upstream]
+        return [goals.sound(self.enc, u) for u in self.upstream[name]]
 
-    def span_term(self, span: Span) -> z3.BoolRef:
-        terms = []
-        for part in span.parts:
-            t = self.rs.inputs[part.on].type
-            v = self.enc.inputs[part.on].value
-            lo, hi = self.enc.const_term(part.lo, t), self.enc.const_term(part.hi, t)
-            terms.append(z3.And(less(lo, v, strict=False), less(v, hi, strict=False)))
-        return z3.And(*terms) if terms else z3.BoolVal(True)
+    def span_term(self, span: Span) -> Goal:
+        return goals.all_of(goals.input_within(self.enc, p.on, p.lo, p.hi) for p in span.parts)
 
-    def solver(self, scope: z3.BoolRef) -> Query:
+    def solver(self, scope: Goal) -> Query:
         """The solver of a scope, made once: questions are assumption literals, so checks share it
         (and what z3 learns for one helps the next)."""
         key = scope.sexpr()
@@ -217,10 +206,10 @@ class Checker:
             self._slicer.scope(self._solvers[key], key, scope)
         return self._solvers[key]
 
-    def _new_solver(self, scope: z3.BoolRef) -> Query:
+    def _new_solver(self, scope: Goal) -> Query:
         return self._query(self.enc.valid, scope)
 
-    def _query(self, *facts: z3.BoolRef) -> Query:
+    def _query(self, *facts: Goal) -> Query:
         return Query(*facts, timeout_ms=self.settings.timeout_ms, rlimit=self.settings.rlimit)
 
     def mark(self, person: dict[str, ir.Value], marks: _Marks) -> None:
@@ -244,7 +233,7 @@ class Checker:
     def ask(
         self,
         s: Query,
-        *goal: z3.BoolRef,
+        *goal: Goal,
         marks: _Marks | None = None,
         person: bool = False,
         reads: Iterable[str] | None = None,
@@ -300,7 +289,7 @@ class Checker:
         )
 
     # ------------------------------------------------------------ explanations from cores
-    def core(self, scope: z3.BoolRef, tracked: Mapping[str, z3.BoolRef]) -> list[str] | None:
+    def core(self, scope: Goal, tracked: Mapping[str, Goal]) -> list[str] | None:
         """The names of a minimal unsatisfiable subset of the tracked assertions (with the domain
         and interval always asserted), or None when z3 finds them satisfiable or gives up."""
         q = Query(self.enc.domain, scope, timeout_ms=self.settings.timeout_ms, minimize_core=True)
@@ -308,24 +297,20 @@ class Checker:
         answer = q.core({**parts, **tracked})
         return sorted(answer.core) if isinstance(answer, Unsat) else None
 
-    def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, z3.BoolRef]:
+    def rule_parts(self, r: ir.Rule, *, exceptions: bool = True) -> dict[str, Goal]:
         """Named assertions that together say: rule r applies."""
-        parts: dict[str, z3.BoolRef] = {}
+        parts: dict[str, Goal] = {}
         for i, c in enumerate(conjuncts(r.when)):
             parts[f"when:{r.id}:{i}"] = holds(self.enc.expr(c))
         if r.valid:
-            v = self.enc.inputs[r.valid.on]
-            t = self.rs.inputs[r.valid.on].type
-            for op, bound in ((">=", r.valid.lo), ("<=", r.valid.hi)):
-                if bound is not None:
-                    b = self.enc.const_term(bound, t)
-                    parts[f"valid:{r.id}:{op}"] = (
-                        less(b, v.value, strict=False) if op == ">=" else less(v.value, b, strict=False)
-                    )
+            on = r.valid.on
+            if r.valid.lo is not None:
+                parts[f"valid:{r.id}:>="] = goals.input_within(self.enc, on, lo=r.valid.lo)
+            if r.valid.hi is not None:
+                parts[f"valid:{r.id}:<="] = goals.input_within(self.enc, on, hi=r.valid.hi)
         if exceptions:
             for u in r.unless:
-                a = self.enc.applies[u]
-                parts[f"unless:{r.id}:{u}"] = z3.And(a.known, z3.Not(a.value))
+                parts[f"unless:{r.id}:{u}"] = goals.fails(self.enc.applies[u])
         return parts
 
     def describe_core(self, core: Sequence[str]) -> tuple[str, list[str], list[str]]:
@@ -360,7 +345,7 @@ class Checker:
         return "; ".join(lines), list(dict.fromkeys(rules)), list(dict.fromkeys(clauses))
 
     # ------------------------------------------------------------ the checks
-    def reachability(self, s: Query, scope: z3.BoolRef, marks: _Marks, label: str) -> list[Finding]:
+    def reachability(self, s: Query, scope: Goal, marks: _Marks, label: str) -> list[Finding]:
         """Ask for a person to whom each not-yet-seen rule applies; each answer marks every rule
         it witnesses, so most rules need no query of their own."""
         out: list[Finding] = []
@@ -390,15 +375,11 @@ class Checker:
     def values(self, s: Query, marks: _Marks, label: str) -> list[Finding]:
         out: list[Finding] = []
         for o, t in self.enum_outputs():
-            sym = self.enc.outputs[o.name]
             givers = {v: [r.id for r in self.rs.rules_for(o.name) if _gives(r, o.name, v)] for v in t.values}
             for v in t.values:
                 if (o.name, v) in marks.values:
                     continue
-                if o.cardinality == "set":
-                    goal = z3.And(sym.status["ok"], sym.members[v])
-                else:
-                    goal = z3.And(sym.status["ok"], sym.value.value == self.enc.enum_index[t.name][v])
+                goal = goals.output_is(self.enc, o.name, v)
                 res, person = self.ask(s, goal, marks=marks, reads=self.cones[o.name])
                 subject = f"{o.name}={v}"
                 if isinstance(res, Sat):
@@ -484,28 +465,15 @@ class Checker:
                 return _row_names(sorted(found, key=str)), True
             reasons = self.ref.decide(person)[name].reasons
 
-    def unknown_without(self, name: str, rows: Iterable[tuple[str, tuple[ir.Value, ...]]]) -> z3.BoolRef:
+    def unknown_without(self, name: str, rows: Iterable[tuple[str, tuple[ir.Value, ...]]]) -> Goal:
         """NAME is unknown for a reason of its own even were ROWS in their tables (with any value)."""
         if self._holed is None:
-            self._holed = _RowHoles(self.rs)
-        wanted: dict[str, list[tuple[ir.Value, ...]]] = {}
-        for p, key in rows:
-            wanted.setdefault(p, []).append(key)
-        fill = [(hole, z3.Or(*(at(key) for key in wanted.get(p, [])))) for p, at, hole in self._holed.holes]
-        return z3.substitute(self._holed.outputs[name].status["unknown"], *fill)
+            self._holed = RowHoles(self.rs)
+        return self._holed.unknown_without(name, rows)
 
-    def reads_at(self, look: ir.Lookup, key: tuple[ir.Value, ...]) -> z3.BoolRef:
-        """The lookup LOOK reads the row KEY (its key is known and KEY)."""
-        return z3.And(
-            *(
-                z3.And(sk.known, equal(sk.value, self.enc.const_term(v, k.type)))
-                for k, sk, v in zip(look.keys, (self.enc.expr(k) for k in look.keys), key, strict=True)
-            )
-        )
-
-    def reads_row(self, param: str, key: tuple[ir.Value, ...]) -> z3.BoolRef:
+    def reads_row(self, param: str, key: tuple[ir.Value, ...]) -> Goal:
         """Some lookup of PARAM in the rules in force reads the row KEY."""
-        return z3.Or(*(self.reads_at(look, key) for look in self.lookups().get(param, [])))
+        return goals.any_of(goals.reads_at(self.enc, look, key) for look in self.lookups().get(param, []))
 
     def lookups(self) -> dict[str, list[ir.Lookup]]:
         """Parameter -> its lookup sites in definitions, the active rules and the defaults."""
@@ -524,10 +492,10 @@ class Checker:
         out: list[Finding] = []
         for o in (self.rs.outputs[n] for n in names):
             sym = self.enc.outputs[o.name]
-            blocked: list[z3.BoolRef] = []
+            blocked: list[Goal] = []
             for (name, rules), _ in marks.conflicts.items():
                 if name == o.name:
-                    blocked.append(z3.Not(z3.And([sym.applying[r] for r in rules])))
+                    blocked.append(goals.negate(goals.all_apply(self.enc, o.name, rules)))
             for _ in range(self.settings.max_conflicts_per_output):
                 res, person = self.ask(s, sym.status["conflict"], *blocked, marks=marks, reads=self.cones[o.name])
                 if isinstance(res, Unknown):
@@ -538,7 +506,7 @@ class Checker:
                 got = self.ref.decide(person)[o.name]
                 if got.status != "conflict":
                     raise BackendDisagreement(f"z3 says {o.name} conflicts for {person}; eval says {got.status}")
-                blocked.append(z3.Not(z3.And([sym.applying[r] for r in got.rules])))
+                blocked.append(goals.negate(goals.all_apply(self.enc, o.name, got.rules)))
             for (name, rules), person in marks.conflicts.items():
                 if name != o.name:
                     continue
@@ -549,7 +517,7 @@ class Checker:
                 out.append(self.finding("conflict", o.name, list(rules), why, label, person))
         return out
 
-    def dead_exceptions(self, s: Query, scope: z3.BoolRef, label: str, marks: _Marks) -> list[Finding]:
+    def dead_exceptions(self, s: Query, scope: Goal, label: str, marks: _Marks) -> list[Finding]:
         """Each exception must overlap its rule; the person showing it also marks what it witnesses."""
         out: list[Finding] = []
         for r in self.active:
@@ -592,7 +560,7 @@ class Checker:
                 subsumed[(a, b)] = False
             if (a, b) not in subsumed:
                 reads = self.rule_cones[a] | self.rule_cones[b]
-                res, _ = self.ask(s, self.enc.applying(a), z3.Not(self.enc.applying(b)), reads=reads)
+                res, _ = self.ask(s, self.enc.applying(a), goals.negate(self.enc.applying(b)), reads=reads)
                 subsumed[(a, b)] = isinstance(res, Unsat)  # unknown: redundancy is advice, not claimed
             return subsumed[(a, b)]
 
@@ -624,7 +592,7 @@ class Checker:
             for v in i.type.values:
                 if (i.type.name, v) in named or not readers:
                     continue
-                goal = self.enc.inputs[i.name].value == self.enc.enum_index[i.type.name][v]
+                goal = goals.equals(self.enc, self.enc.inputs[i.name].value, v, i.type)
                 _, person = self.ask(s, goal, person=True, reads=[i.name])
                 if person is None:
                     continue  # no valid person holds it (an input constraint excludes it)
@@ -645,7 +613,9 @@ class Checker:
         unknown = [n for c, n in maybe if c == "unknown"]
         if not unknown:
             return []
-        reads = z3.Or(*(z3.And(self.enc.outputs[n].status["unknown"], *self.sound_upstream(n)) for n in unknown))
+        reads = goals.any_of(
+            goals.all_of([goals.status_is(self.enc, n, "unknown"), *self.sound_upstream(n)]) for n in unknown
+        )
         out: list[Finding] = []
         for name, looks in sorted(self.lookups().items()):
             table = self.rs.params[name].table()
@@ -686,28 +656,6 @@ def _row_names(rows: Iterable[tuple[str, tuple[ir.Value, ...]]]) -> tuple[str, .
     return tuple(f"{p}({', '.join(str(v) for v in key)})" for p, key in rows)
 
 
-class _RowHoles(Encoding):
-    """The encoding with a hole in each lookup: while its hole variable is true the lookup is known
-    whatever rows the table has. Filling the holes at some keys asks about persons as if those rows
-    were there (two tables with the same keys and rows have the same `known` term in Encoding, so
-    the holes are made per lookup, not by rewriting that term)."""
-
-    def __init__(self, rs: ir.RuleSet) -> None:
-        self.holes: list[tuple[str, Callable[[tuple[ir.Value, ...]], z3.BoolRef], z3.BoolRef]] = []
-        super().__init__(rs)
-
-    def _lookup(self, p: ir.Param, keys: list[Sym]) -> Sym:
-        sym = super()._lookup(p, keys)
-        hole = z3.Bool(f"#row hole {len(self.holes)}")
-
-        def at(key: tuple[ir.Value, ...]) -> z3.BoolRef:
-            parts = zip(keys, key, p.key_types, strict=True)
-            return z3.And(*(z3.And(k.known, equal(k.value, self.const_term(v, t))) for k, v, t in parts))
-
-        self.holes.append((p.name, at, hole))
-        return Sym(sym.value, z3.Or(sym.known, hole))
-
-
 def _key_domain(t: ir.Type) -> list[ir.Value] | None:
     if isinstance(t, ir.EnumT):
         return list(t.values)
@@ -745,32 +693,22 @@ def named_values(rs: ir.RuleSet) -> set[tuple[str, str]]:
 
 
 def outputs_read(rs: ir.RuleSet) -> dict[str, set[str]]:
-    """Output -> the other outputs its value can depend on (through rules, exceptions, defaults
-    and definitions)."""
-    direct: dict[str, set[str]] = {}
-
-    def names_of(names: Iterable[str], seen: set[str]) -> set[str]:
-        out: set[str] = set()
-        for n in names:
-            if n in rs.outputs:
-                out.add(n)
-            elif n in rs.definitions and n not in seen:
-                seen.add(n)
-                out |= names_of(ir.refs(rs.definitions[n].expr), seen)
-        return out
-
+    """Output -> the other outputs its value can depend on directly (through its rules, their
+    exceptions, its default and the definitions these read), from solver/passes/deps.py."""
+    d = deps(rs)
+    out: dict[str, set[str]] = {}
     for o in rs.outputs.values():
-        names = set(ir.refs(o.default)) if o.default else set()
-        todo, seen_rules = list(rs.rules_for(o.name)), set()
+        todo, seen = [r.id for r in rs.rules_for(o.name)], set()
         while todo:
-            r = todo.pop()
-            if r.id in seen_rules:
-                continue
-            seen_rules.add(r.id)
-            names |= ir.refs(r.when) | {n for _, e in r.then for n in ir.refs(e)}
-            todo += [rs.rule(u) for u in r.unless]
-        direct[o.name] = names_of(names, set()) - {o.name}
-    return direct
+            rid = todo.pop()
+            if rid not in seen:
+                seen.add(rid)
+                todo += rs.rule(rid).unless
+        reads = [d.outputs[o.name], *(d.rules[r] for r in seen)]
+        defs = d.definitions_read(n for r in reads for n in r.definitions)
+        names = {n for r in [*reads, *(d.definitions[x] for x in defs)] for n in r.outputs}
+        out[o.name] = names - {o.name}
+    return out
 
 
 def switched_off(rs: ir.RuleSet, enc: Encoding) -> dict[str, str]:
@@ -780,7 +718,7 @@ def switched_off(rs: ir.RuleSet, enc: Encoding) -> dict[str, str]:
     out: dict[str, str] = {}
     for r in rs.rules:
         for c in conjuncts(r.when):
-            if not ir.refs(c) and not ir.params_used(c) and z3.is_false(z3.simplify(holds(enc.expr(c)))):
+            if not ir.refs(c) and not ir.params_used(c) and goals.truth(holds(enc.expr(c))) is False:
                 out[r.id] = to_text(c)
                 break
     return out

@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import z3
-
 from solver import ir
 from solver.backends.eval_backend import EvalBackend
-from solver.checks.engine import BackendDisagreement, Checker, holds, with_definitions
+from solver.checks.engine import BackendDisagreement, Checker, with_definitions
 from solver.checks.findings import Finding
 from solver.errors import RuleError, did_you_mean
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
@@ -40,7 +38,8 @@ from solver.language.strict_yaml import load
 from solver.passes.options import map_expr
 from solver.passes.timeline import Span
 from solver.query import Unknown
-from solver.semantics.terms import Sym
+from solver.semantics import goals
+from solver.semantics.goals import Goal, holds
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def check_properties(props: list[Property]) -> Any:
     done: set[str] = set()
     tried: set[str] = set()  # asked over the whole timeline first; only a failure is asked per box
 
-    def step(ch: Checker, span: Span, scope: z3.BoolRef) -> list[Finding]:
+    def step(ch: Checker, span: Span, scope: Goal) -> list[Finding]:
         out: list[Finding] = []
         label = str(span)
         for p in props:
@@ -178,8 +177,8 @@ def check_properties(props: list[Property]) -> Any:
                 out += _parameter_property(ch, p)
             elif not set(span.on) & _inputs_read(ch, p):
                 done.add(p.id)
-                out += _person_property(ch, p, z3.BoolVal(True), "always")
-            elif p.id not in tried and not _person_property(ch, p, z3.BoolVal(True), "always"):
+                out += _person_property(ch, p, goals.TRUE, "always")
+            elif p.id not in tried and not _person_property(ch, p, goals.TRUE, "always"):
                 done.add(p.id)  # proved over the whole timeline: no box needs asking
             else:
                 tried.add(p.id)
@@ -196,12 +195,12 @@ def _inputs_read(ch: Checker, p: Property) -> set[str]:
     return {i for n in names for i in ({n} if n in ch.rs.inputs else ch.cones.get(n, set()))}
 
 
-def _violation(ch: Checker, p: Property) -> z3.BoolRef:
+def _violation(ch: Checker, p: Property) -> Goal:
     """A person meeting `assume` for whom `prove` is not known true: a counterexample."""
-    return z3.And(holds(ch.enc.expr(p.assume)), z3.Not(holds(ch.enc.expr(p.prove))))
+    return goals.all_of([holds(ch.enc.expr(p.assume)), goals.negate(holds(ch.enc.expr(p.prove)))])
 
 
-def _person_property(ch: Checker, p: Property, scope: z3.BoolRef, label: str) -> list[Finding]:
+def _person_property(ch: Checker, p: Property, scope: Goal, label: str) -> list[Finding]:
     res, person = ch.ask(ch.solver(scope), _violation(ch, p), person=True, reads=_inputs_read(ch, p))
     if isinstance(res, Unknown):
         return [_finding(ch, "undecided", p, "z3 gave up proving it", label)]
@@ -254,12 +253,7 @@ def _eval_param_expr(ch: Checker, e: ir.Expr, env: Mapping[str, ir.Value]) -> tu
             return ir.Const(env[n.name], n.type)
         return None
 
-    sym: Sym = ch.enc.expr(map_expr(e, subst))
-    known = z3.simplify(sym.known)
-    if not z3.is_true(known):
-        return False, None
-    v = z3.simplify(sym.value)
-    return True, (z3.is_true(v) if z3.is_bool(v) else v)
+    return goals.constant_value(ch.enc.expr(map_expr(e, subst)))
 
 
 def _text(e: ir.Expr) -> str:

@@ -15,17 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-import z3
-
 from solver import ir
 from solver.backends.base import STATUSES, OutputResult
 from solver.backends.eval_backend import EvalBackend
 from solver.checks.engine import conjuncts
 from solver.passes.deps import deps
 from solver.printer import to_text
-from solver.query import Query, Unknown, Unsat
-from solver.semantics.symbolic import Encoding, OutputSym
-from solver.semantics.terms import Term, equal, evaluate
+from solver.query import Query, Sat, Unknown, Unsat
+from solver.semantics import goals
+from solver.semantics.goals import Goal, Pins
+from solver.semantics.symbolic import Encoding
+from solver.semantics.terms import evaluate
 
 Side = Literal["old", "new"]
 
@@ -117,17 +117,6 @@ class DiffReport:
 # ---------------------------------------------------------------- the pair encoding
 
 
-def _value_equal(a: Term, ta: ir.Type, b: Term, tb: ir.Type, ea: Encoding, eb: Encoding) -> z3.BoolRef:
-    """a == b across the two sides; enums compare by value name."""
-    if isinstance(ta, ir.EnumT) and isinstance(tb, ir.EnumT):
-        ia, ib = ea.enum_index[ta.name], eb.enum_index[tb.name]
-        common = [v for v in ta.values if v in ib]
-        return z3.Or([z3.And(a == ia[v], b == ib[v]) for v in common]) if common else z3.BoolVal(False)
-    if type(ta) is not type(tb):
-        return z3.BoolVal(False)
-    return equal(a, b)
-
-
 class Pair:
     """Two versions encoded over one person."""
 
@@ -135,17 +124,13 @@ class Pair:
         self.old, self.new = old, new
         self.eo = Encoding(old.rs, prefix="old!")
         self.en = Encoding(new.rs, prefix="new!")
-        base: list[z3.BoolRef] = [self.eo.valid, self.en.valid]
+        base: list[Goal] = [self.eo.valid, self.en.valid]
         for name in set(old.rs.inputs) & set(new.rs.inputs):
-            to, tn = old.rs.inputs[name].type, new.rs.inputs[name].type
             if name in old.pinned or name in new.pinned:
                 continue
-            base.append(_value_equal(self.eo.inputs[name].value, to, self.en.inputs[name].value, tn, self.eo, self.en))
+            base.append(goals.inputs_equal(self.eo, self.en, name))
         for enc, v in ((self.eo, old), (self.en, new)):
-            for name, value in {**fix, **v.pinned}.items():
-                if name in enc.rs.inputs:
-                    pairs = zip(enc.input_vars[name], enc.constant(value, enc.rs.inputs[name].type), strict=True)
-                    base += [a == b for a, b in pairs]
+            base += goals.pinned(goals.pins(enc, {**fix, **v.pinned}))
         self.solver = Query(*base, timeout_ms=timeout_ms)
         self.fix = dict(fix)
 
@@ -155,44 +140,14 @@ class Pair:
     def version(self, side: Side) -> Version:
         return self.old if side == "old" else self.new
 
-    def differs(self, name: str) -> z3.BoolRef:
-        o, n = self.eo.outputs[name], self.en.outputs[name]
-        to, tn = self.old.rs.outputs[name], self.new.rs.outputs[name]
-        parts = [z3.And(o.status[s], z3.Not(n.status[s])) for s in STATUSES]
-        if to.cardinality == "set" or tn.cardinality == "set":
-            values = set(o.members) | set(n.members)
-            f = z3.BoolVal(False)
-            members = [z3.Xor(o.members.get(v, f), n.members.get(v, f)) for v in sorted(values)]
-            parts.append(z3.And(o.status["ok"], n.status["ok"], z3.Or(members) if members else f))
-        else:
-            same = _value_equal(o.value.value, to.type, n.value.value, tn.type, self.eo, self.en)
-            parts.append(z3.And(o.status["ok"], n.status["ok"], z3.Not(same)))
-        return z3.Or(parts)
+    def differs(self, name: str) -> Goal:
+        return goals.output_differs(self.eo, self.en, name)
 
 
-def _applying(o: OutputSym, enc: Encoding, member: str | None) -> dict[str, z3.BoolRef]:
-    """Rule -> it applies (for one member of a set output: it applies and gives that member)."""
-    if member is None:
-        return dict(o.applying)
-    idx = next(i for t, i in enc.enum_index.items() if t == _enum_name(enc, o.name))
-    if member not in idx:
-        return {}
-    return {r: z3.And(a, o.rule_values[r] == idx[member]) for r, a in o.applying.items()}
-
-
-def _enum_name(enc: Encoding, output: str) -> str:
-    return cast(ir.EnumT, enc.rs.outputs[output].type).name
-
-
-def _decider_formula(o: OutputSym, status: str, rules: Sequence[str], enc: Encoding, member: str | None) -> z3.BoolRef:
-    applying = [a if r in rules else z3.Not(a) for r, a in _applying(o, enc, member).items()]
-    return z3.And(o.status[status], *applying)
-
-
-def _read_decider(model: z3.ModelRef, o: OutputSym, enc: Encoding, member: str | None) -> tuple[str, tuple[str, ...]]:
-    status = next(s for s in STATUSES if z3.is_true(model.eval(o.status[s], model_completion=True)))
-    applying = _applying(o, enc, member)
-    rules = tuple(sorted(r for r, a in applying.items() if z3.is_true(model.eval(a, model_completion=True))))
+def _read_decider(answer: Sat, enc: Encoding, name: str, member: str | None) -> tuple[str, tuple[str, ...]]:
+    status = next(s for s in STATUSES if answer.holds(goals.status_is(enc, name, s)))
+    applying = goals.applying_rules(enc, name, member)
+    rules = tuple(sorted(r for r, a in applying.items() if answer.holds(a)))
     return status, rules
 
 
@@ -215,21 +170,17 @@ class _Differ:
             # A set output differs value by value: one family of regions per value, so the regions
             # name the rules that add or drop that value instead of every combination of members.
             o, n = pair.eo.outputs[name], pair.en.outputs[name]
-            both_ok = z3.And(o.status["ok"], n.status["ok"])
             for v in dict.fromkeys([*o.members, *n.members]):
-                f = z3.BoolVal(False)
-                differs = z3.And(both_ok, z3.Xor(o.members.get(v, f), n.members.get(v, f)))
-                proof, why = self._enumerate(name, differs, regions, v)
+                proof, why = self._enumerate(name, goals.member_differs(pair.eo, pair.en, name, v), regions, v)
                 if proof != "complete":
                     return OutputDiff(name, tuple(regions), proof, why)
-            status_differs = z3.Or([z3.And(o.status[s], z3.Not(n.status[s])) for s in STATUSES])
-            proof, why = self._enumerate(name, status_differs, regions, None)
+            proof, why = self._enumerate(name, goals.status_differs(pair.eo, pair.en, name), regions, None)
             return OutputDiff(name, tuple(regions), proof, why)
         proof, why = self._enumerate(name, pair.differs(name), regions, None)
         return OutputDiff(name, tuple(regions), proof, why)
 
     def _enumerate(
-        self, name: str, differs: z3.BoolRef, regions: list[Region], member: str | None
+        self, name: str, differs: Goal, regions: list[Region], member: str | None
     ) -> tuple[Proof, str]:
         s = self.pair.solver
         with s.scope():
@@ -243,22 +194,23 @@ class _Differ:
                     return "unknown", answer.reason
                 if len(regions) >= self.max_regions:
                     return "truncated", f"more than {self.max_regions} regions (--max-regions)"
-                region, block = self._region(name, answer.model, differs, member)
+                region, block = self._region(name, answer, differs, member)
                 regions.append(region)
-                s.add(z3.Not(block))
+                s.add(goals.negate(block))
 
     def _region(
-        self, name: str, model: z3.ModelRef, differs: z3.BoolRef, member: str | None
-    ) -> tuple[Region, z3.BoolRef]:
+        self, name: str, answer: Sat, differs: Goal, member: str | None
+    ) -> tuple[Region, Goal]:
         pair = self.pair
-        o, n = pair.eo.outputs[name], pair.en.outputs[name]
-        (so, ro), (sn, rn) = _read_decider(model, o, pair.eo, member), _read_decider(model, n, pair.en, member)
-        block = z3.And(_decider_formula(o, so, ro, pair.eo, member), _decider_formula(n, sn, rn, pair.en, member))
-        inside = z3.And(block, differs)
-        old = self._decider("old", name, model, so, ro, inside, member)
-        new = self._decider("new", name, model, sn, rn, inside, member)
-        wo = pair.eo.person_from_model(model)
-        wn = pair.en.person_from_model(model)
+        (so, ro), (sn, rn) = _read_decider(answer, pair.eo, name, member), _read_decider(answer, pair.en, name, member)
+        block = goals.all_of(
+            [goals.decided_by(pair.eo, name, so, ro, member), goals.decided_by(pair.en, name, sn, rn, member)]
+        )
+        inside = goals.all_of([block, differs])
+        old = self._decider("old", name, answer, so, ro, inside, member)
+        new = self._decider("new", name, answer, sn, rn, inside, member)
+        wo = pair.eo.person_from_model(answer.model)
+        wn = pair.en.person_from_model(answer.model)
         confirmed = self._confirm(name, wo, wn, old, new, member)
         condition, fields = self._condition(name, ro, rn)
         region = Region(name, condition, old, new, wo, wn, confirmed, fields, member=member or "")
@@ -270,10 +222,10 @@ class _Differ:
         self,
         side: Side,
         name: str,
-        model: z3.ModelRef,
+        answer: Sat,
         status: str,
         rules: tuple[str, ...],
-        inside: z3.BoolRef,
+        inside: Goal,
         member: str | None,
     ) -> Decider:
         rs = self.pair.version(side).rs
@@ -284,18 +236,16 @@ class _Differ:
         if status != "ok":
             return Decider(status, rules, status, clauses, quotes)
         if member is not None:
-            has = member in osym.members and z3.is_true(model.eval(osym.members[member], model_completion=True))
+            has = member in osym.members and answer.holds(osym.members[member])
             return Decider(status, rules, f"with {member}" if has else f"without {member}", clauses, quotes)
         if out.cardinality == "set":
-            members = [v for v, m in osym.members.items() if z3.is_true(model.eval(m, model_completion=True))]
-            fixed = z3.And([m if v in members else z3.Not(m) for v, m in osym.members.items()])
-            constant = self._always(z3.And(inside, z3.Not(fixed)))
+            members = [v for v, m in osym.members.items() if answer.holds(m)]
+            fixed = goals.members_are(enc, name, members)
+            constant = self._always(goals.all_of([inside, goals.negate(fixed)]))
             text = "{" + ", ".join(members) + "}"
         else:
-            got = enc.decode(evaluate(model, osym.value.value), out.type)
-            here = osym.value.value
-            const = enc.const_term(got, out.type)
-            constant = self._always(z3.And(inside, z3.Not(equal(here, const))))
+            got = enc.decode(evaluate(answer.model, osym.value.value), out.type)
+            constant = self._always(goals.all_of([inside, goals.negate(goals.value_equals(enc, name, got))]))
             text = value_text(got, out.type)
         if not constant:
             exprs = [to_text(dict(rs.rule(r).then)[name]) for r in rules]
@@ -304,7 +254,7 @@ class _Differ:
             text = "varies: " + " | ".join(exprs)
         return Decider(status, rules, text, clauses, quotes)
 
-    def _always(self, counter: z3.BoolRef) -> bool:
+    def _always(self, counter: Goal) -> bool:
         """counter is impossible (inside the pair's base): a property of the whole region."""
         s = self.pair.solver
         with s.scope():
@@ -374,19 +324,12 @@ class _Differ:
                 atoms[f"{to_text(then)} differs"] = None
         return tuple(atoms), tuple(sorted(fields - set(self.pair.fix) - set(po) - set(pn)))
 
-    def _pins(self, side: Side) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
-        enc, v = self.pair.enc(side), self.pair.version(side)
-        out: list[tuple[z3.ExprRef, z3.ExprRef]] = []
-        for name, value in {**self.pair.fix, **v.pinned}.items():
-            if name in enc.rs.inputs:
-                out += zip(enc.input_vars[name], enc.constant(value, enc.rs.inputs[name].type), strict=True)
-        return out
+    def _pins(self, side: Side) -> Pins:
+        return goals.pins(self.pair.enc(side), {**self.pair.fix, **self.pair.version(side).pinned})
 
     @staticmethod
-    def _settled(enc: Encoding, atom: ir.Expr, pins: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
-        sym = enc.expr(atom)
-        holds = z3.And(sym.known, sym.value)
-        return bool(z3.is_true(z3.simplify(z3.substitute(holds, *pins) if pins else holds)))
+    def _settled(enc: Encoding, atom: ir.Expr, pins: Pins) -> bool:
+        return goals.truth(goals.holds(enc.expr(atom)), pins) is True
 
 
 def _decides(r: OutputResult, d: Decider) -> bool:

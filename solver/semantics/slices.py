@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import z3
-
 from solver import ir
 from solver.passes.deps import deps
-from solver.query import Query, Sat
+from solver.query import Model, Query, Sat
+from solver.semantics import goals
+from solver.semantics.goals import Goal
 from solver.semantics.symbolic import Encoding
 
 
@@ -27,7 +27,6 @@ class Slicer:
 
     def __init__(self, rs: ir.RuleSet, enc: Encoding, new_solver: Callable[..., Query]) -> None:
         self.rs, self.enc, self.new_solver = rs, enc, new_solver
-        self._var_input = {v.decl().name(): name for name, vs in enc.input_vars.items() for v in vs}
         parent = {name: name for name in rs.inputs}
 
         def find(n: str) -> str:
@@ -42,8 +41,7 @@ class Slicer:
                 parent[n] = names[0]
 
         # Each domain conjunct is about one input; each input constraint joins the inputs it reads.
-        domain = enc.domain.children() if z3.is_and(enc.domain) else [enc.domain]
-        domain_of = [(term, self.inputs_of(term)) for term in domain]
+        domain_of = [(term, enc.inputs_in(term)) for term in goals.conjuncts(enc.domain)]
         for _, names in domain_of:
             join(names)
         reads = deps(rs).constraints
@@ -53,7 +51,7 @@ class Slicer:
         self._members: dict[str, list[str]] = {}
         for name, g in self._group.items():
             self._members.setdefault(g, []).append(name)
-        self._assertions: dict[str, list[z3.BoolRef]] = {g: [] for g in self._members}
+        self._assertions: dict[str, list[Goal]] = {g: [] for g in self._members}
         for term, names in domain_of:
             if names:
                 self._assertions[self._group[next(iter(names))]].append(term)
@@ -61,30 +59,14 @@ class Slicer:
             if reads[c.id]:
                 self._assertions[self._group[next(iter(reads[c.id]))]].append(enc.constraints[c.id])
         self._constant = [c for c in rs.constraints if not reads[c.id]]  # read no input: kept in every slice
-        self._scopes: dict[int, tuple[str, z3.BoolRef, frozenset[str]]] = {}
+        self._scopes: dict[int, tuple[str, Goal, frozenset[str]]] = {}
         self._solvers: dict[tuple[str, frozenset[str]], Query] = {}
         self._inputs_of_solver: dict[int, frozenset[str]] = {}
         self._background: dict[str, ir.Value] | bool | None = False  # False: not looked for yet
 
-    def inputs_of(self, term: z3.ExprRef) -> set[str]:
-        """The inputs a (small) term mentions."""
-        out: set[str] = set()
-        todo, seen = [term], set()
-        while todo:
-            t = todo.pop()
-            if t.get_id() in seen:
-                continue
-            seen.add(t.get_id())
-            if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                if t.decl().name() in self._var_input:
-                    out.add(self._var_input[t.decl().name()])
-            else:
-                todo += t.children()
-        return out
-
-    def scope(self, s: Query, key: str, scope: z3.BoolRef) -> None:
+    def scope(self, s: Query, key: str, scope: Goal) -> None:
         """Register S, the full solver of SCOPE (keyed KEY), so questions asked of it can be sliced."""
-        self._scopes[id(s)] = (key, scope, frozenset(self.inputs_of(scope)))
+        self._scopes[id(s)] = (key, scope, frozenset(self.enc.inputs_in(scope)))
 
     def background(self) -> dict[str, ir.Value] | None:
         """One valid person (None when z3 finds none, or gives up: then nothing is sliced)."""
@@ -109,16 +91,15 @@ class Slicer:
             self._inputs_of_solver[id(sliced)] = frozenset(n for g in groups for n in self._members[g])
         return self._solvers[(key, groups)]
 
-    def person(self, sliced: Query, model: z3.ModelRef) -> dict[str, Any]:
+    def person(self, sliced: Query, model: Model) -> dict[str, Any]:
         """The person of a slice's model: its own inputs from the model, the others from the
         background person."""
         own, rest = self._inputs_of_solver[id(sliced)], self.background()
         assert rest is not None
         out: dict[str, Any] = {}
-        for name, inp in self.rs.inputs.items():
+        for name in self.rs.inputs:
             if name not in own:
                 out[name] = rest[name]
                 continue
-            parts = tuple(model.eval(v, model_completion=True) for v in self.enc.input_vars[name])
-            out[name] = self.enc.decode(tuple(p.as_long() for p in parts) if len(parts) == 3 else parts[0], inp.type)
+            out[name] = self.enc.input_from_model(model, name)
         return out

@@ -81,6 +81,7 @@ class Encoding:
         self.outputs: dict[str, OutputSym] = {}
         self._cache: dict[int, tuple[ir.Expr, Sym]] = {}
         self._person_tuple: z3.ExprRef | None = None
+        self._var_input: dict[str, str] | None = None  # variable name -> its input
         self.calendar = CalendarBounds(rs)
         for name in rs.order:
             if name in rs.definitions:
@@ -120,6 +121,24 @@ class Encoding:
                 continue
             pairs += zip(self.input_vars[name], self.constant(person[name], inp.type), strict=True)
         return pairs
+
+    def inputs_in(self, term: z3.ExprRef) -> set[str]:
+        """The inputs a (small) term mentions."""
+        if self._var_input is None:
+            self._var_input = {v.decl().name(): name for name, vs in self.input_vars.items() for v in vs}
+        out: set[str] = set()
+        todo, seen = [term], set()
+        while todo:
+            t = todo.pop()
+            if t.get_id() in seen:
+                continue
+            seen.add(t.get_id())
+            if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                if t.decl().name() in self._var_input:
+                    out.add(self._var_input[t.decl().name()])
+            else:
+                todo += t.children()
+        return out
 
     def input_is(self, name: str, value: ir.Value) -> z3.BoolRef:
         """The input NAME has the value."""
@@ -358,6 +377,12 @@ class Encoding:
         if isinstance(t, ir.EnumT):
             return t.values[cast(int, v)]
         return v
+
+    def input_from_model(self, model: z3.ModelRef, name: str) -> ir.Value:
+        """One input's value in a model (a variable the model leaves free reads as 0 / false)."""
+        parts = tuple(model.eval(v, model_completion=True) for v in self.input_vars[name])
+        t = self.rs.inputs[name].type
+        return self.decode(tuple(_int(p) for p in parts) if len(parts) == 3 else parts[0], t)
 
     def person_from_model(self, model: z3.ModelRef) -> dict[str, ir.Value]:
         """The person a model describes (partial encodings leave out the fields not known).
