@@ -192,7 +192,8 @@ class Checker:
 
     def sound_upstream(self, name: str) -> list[Goal]:
         """Every output NAME reads has a value: its unknowns are then its own, not inherited."""
-        return [goals.sound(self.enc, u) for u in self.upstream[name]]
+        # sorted: a set's order follows the string hash seed, and term order steers z3's witnesses
+        return [goals.sound(self.enc, u) for u in sorted(self.upstream[name])]
 
     def span_term(self, span: Span) -> Goal:
         return goals.all_of(goals.input_within(self.enc, p.on, p.lo, p.hi) for p in span.parts)

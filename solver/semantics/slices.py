@@ -36,7 +36,9 @@ class Slicer:
             return n
 
         def join(names: Iterable[str]) -> None:
-            names = [find(n) for n in names]
+            # sorted: a set's order follows the string hash seed, and the roots name the groups whose
+            # order fixes the solvers' assertion order, hence the witnesses z3 picks
+            names = [find(n) for n in sorted(names)]
             for n in names[1:]:
                 parent[n] = names[0]
 
@@ -54,10 +56,10 @@ class Slicer:
         self._assertions: dict[str, list[Goal]] = {g: [] for g in self._members}
         for term, names in domain_of:
             if names:
-                self._assertions[self._group[next(iter(names))]].append(term)
+                self._assertions[self._group[min(names)]].append(term)
         for c in rs.constraints:
             if reads[c.id]:
-                self._assertions[self._group[next(iter(reads[c.id]))]].append(enc.constraints[c.id])
+                self._assertions[self._group[min(reads[c.id])]].append(enc.constraints[c.id])
         self._constant = [c for c in rs.constraints if not reads[c.id]]  # read no input: kept in every slice
         self._scopes: dict[int, tuple[str, Goal, frozenset[str]]] = {}
         self._solvers: dict[tuple[str, frozenset[str]], Query] = {}
