@@ -12,7 +12,7 @@ from typing import Any, Literal, cast
 from solver import ir
 from solver.errors import RuleError
 from solver.language.formats import AcceptedFile
-from solver.language.loader import validate
+from solver.language.validate import validate
 from solver.language.strict_yaml import load
 
 Kind = Literal[

@@ -73,7 +73,7 @@ class ChangesFile(StrictModel):
 
 def load_changes(path: Path) -> ChangesFile:
     """changes.yaml read through the safe reading layer; every problem a positioned RuleError."""
-    from solver.language.loader import validate
+    from solver.language.validate import validate
     from solver.language.strict_yaml import load
 
     located = load(path)
