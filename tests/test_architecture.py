@@ -15,14 +15,6 @@ PACKAGES = ("solver", "explain")
 
 # Where z3 may be imported: the symbolic semantics, the one query runner, the backends.
 Z3_HOMES = ("solver.semantics", "solver.query", "solver.backends")
-# Modules that still build goal terms with z3 connectives (they solve only through
-# solver/query.py); each is to move its term building into solver/semantics/ (the named goals of
-# solver/semantics/goals.py) and leave this list.
-Z3_TERM_BUILDERS = frozenset(
-    {
-        "solver.fixtures",
-    }
-)
 # The z3 calls that run a search: only solver/query.py (and the z3 backend) may make them.
 Z3_SOLVING = frozenset({"Solver", "Optimize", "SolverFor", "SimpleSolver", "sat", "unsat", "unknown"})
 # Where clingo may be imported: its backend, and the fixtures' minimum cover (an ASP #minimize
@@ -175,11 +167,8 @@ def test_no_import_cycle() -> None:
     assert cycles(graph(MODULES, IMPORTS)) == []
 
 
-def test_z3_only_in_semantics_query_backends_and_the_listed_term_builders() -> None:
-    assert library_breaches(IMPORTS, "z3", [*Z3_HOMES, *Z3_TERM_BUILDERS]) == []
-    importing = {i.importer for i in IMPORTS if i.module == "z3"}
-    stale = {m for m in Z3_TERM_BUILDERS if not any(_inside(i, [m]) for i in importing)}
-    assert not stale, f"no longer import z3, drop them from Z3_TERM_BUILDERS: {sorted(stale)}"
+def test_z3_only_in_semantics_query_and_backends() -> None:
+    assert library_breaches(IMPORTS, "z3", Z3_HOMES) == []
 
 
 def test_only_the_query_runner_runs_a_z3_search() -> None:
