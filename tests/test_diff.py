@@ -180,6 +180,8 @@ def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
             (found if _diff_finds(rs, m, persons, before) else equivalent).append(m.id)
         except AssertionError as e:
             failed.append(f"{m.id}: {e}")
+        if os.environ.get("ELIG_DIFF_MUTANTS") == "all":  # progress of the long run (-s shows it)
+            print(f"{len(found)} found, {len(equivalent)} equivalent, {len(failed)} failed: {m.id}", flush=True)
     print(f"\ndiff found {len(found)} of {len(generated)} mutants; equivalent: {', '.join(equivalent) or 'none'}")
     assert not failed, "\n".join(failed)
     assert found
