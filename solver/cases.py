@@ -10,8 +10,8 @@ from solver import ir
 from solver.backends.base import STATUSES
 from solver.errors import EligError, RuleError, RuleErrors, shorten
 from solver.language import model as m
-from solver.language.loader import validate
 from solver.language.strict_yaml import Located, load
+from solver.language.validate import validate
 from solver.semantics.reasons import joined
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import clingo
 
 from solver import dates
-from solver.backends.clingo_backend import _BASE, _day_number, _floor_div, _floor_mod, _month_length
+from solver.backends.clingo_asp import _BASE, _day_number, _floor_div, _floor_mod, _month_length
 
 EDGE_YEARS = (1901, 1903, 1904, 1905, 1969, 1970, 1971, 1999, 2000, 2024, 2025, 2096, 2098, 2099)
 

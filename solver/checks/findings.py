@@ -12,8 +12,8 @@ from typing import Any, Literal, cast
 from solver import ir
 from solver.errors import RuleError
 from solver.language.formats import AcceptedFile
-from solver.language.loader import validate
 from solver.language.strict_yaml import load
+from solver.language.validate import validate
 
 Kind = Literal[
     "unreachable_rule",

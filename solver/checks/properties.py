@@ -33,8 +33,8 @@ from solver.checks.findings import Finding
 from solver.errors import RuleError, did_you_mean
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
 from solver.language.formats import PropertiesFile
-from solver.language.loader import validate
 from solver.language.strict_yaml import load
+from solver.language.validate import validate
 from solver.passes.options import map_expr
 from solver.passes.timeline import Span
 from solver.query import Unknown

@@ -73,8 +73,8 @@ class ChangesFile(StrictModel):
 
 def load_changes(path: Path) -> ChangesFile:
     """changes.yaml read through the safe reading layer; every problem a positioned RuleError."""
-    from solver.language.loader import validate
     from solver.language.strict_yaml import load
+    from solver.language.validate import validate
 
     located = load(path)
     out = validate(located, ChangesFile)

@@ -8,132 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
-
-from pydantic import BaseModel, ValidationError
+from typing import Any, cast
 
 from solver import dates, ir
-from solver.errors import RuleError, RuleErrors, did_you_mean, excerpt, shorten
+from solver.errors import RuleError, RuleErrors, did_you_mean, shorten
 from solver.language import model as m
+from solver.language.declarations import Declarations
 from solver.language.expressions import NameInfo, ParamInfo, Scope, parse
+from solver.language.sections import Item, Sections, merge, rule_files
 from solver.language.strict_yaml import Located, load
+from solver.language.validate import validate
 from solver.passes.calendar import CalendarBounds
 from solver.passes.calendar import calls as calendar_calls
 from solver.printer import to_text
-
-SKIP_DIRS = {"cases", "samples", "reports"}
-SKIP_FILES = {"accepted.yaml", "properties.yaml"}
-BUILTIN_TYPES = ("bool", "int", "money", "date", "time")
-
-T = TypeVar("T")
-
-
-@dataclass
-class _Item(Generic[T]):
-    """A section entry with where it came from."""
-
-    name: str
-    value: T
-    loc: ir.Loc
-    src: Located
-    path: tuple[str | int, ...]
-
-    def at(self, *sub: str | int, key: bool = False) -> ir.Loc:
-        return self.src.loc((*self.path, *sub), key=key)
-
-
-@dataclass
-class _Sections:
-    meta: list[_Item[m.RuleSetMeta]] = field(default_factory=list)
-    sources: dict[str, _Item[m.SourceM]] = field(default_factory=dict)
-    clauses: dict[str, _Item[m.ClauseM]] = field(default_factory=dict)
-    notes: dict[str, _Item[m.NoteM]] = field(default_factory=dict)
-    types: dict[str, _Item[m.TypeM]] = field(default_factory=dict)
-    inputs: dict[str, _Item[m.InputM]] = field(default_factory=dict)
-    constraints: dict[str, _Item[m.ConstraintM]] = field(default_factory=dict)
-    definitions: dict[str, _Item[m.DefinitionM]] = field(default_factory=dict)
-    outputs: dict[str, _Item[m.OutputM]] = field(default_factory=dict)
-    parameters: dict[str, _Item[m.ParamM]] = field(default_factory=dict)
-    options: dict[str, _Item[m.OptionM]] = field(default_factory=dict)
-    rules: dict[str, _Item[m.RuleM]] = field(default_factory=dict)
-
-
-def rule_files(root: Path) -> list[Path]:
-    def skipped(p: Path) -> bool:
-        rel = p.relative_to(root)
-        return p.name in SKIP_FILES or any(part in SKIP_DIRS for part in rel.parts[:-1])
-
-    return sorted(p for p in root.rglob("*.yaml") if not skipped(p))
-
-
-def validate(located: Located, model: type[BaseModel]) -> BaseModel:
-    """Validate located data against a model; every problem becomes a positioned RuleError."""
-    try:
-        return model.model_validate(located.data)
-    except ValidationError as e:
-        raise RuleErrors([_pydantic_error(located, err, model) for err in e.errors()]) from None
-
-
-def _pydantic_error(located: Located, err: Any, root: type[BaseModel]) -> RuleError:
-    path = tuple(err["loc"])
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        parent = path[:-1]
-        owner = m.model_at(parent, root)
-        allowed = m.allowed_keys(owner) if owner else []
-        key = str(path[-1])
-        where = f" in {'/'.join(map(str, parent))}" if parent else " at the top of a rule file"
-        return RuleError(
-            located.loc(path, key=True),
-            f"unknown key '{key}'{where}",
-            expected="one of: " + ", ".join(allowed),
-            hint=did_you_mean(key, allowed),
-        )
-    if kind == "string_pattern_mismatch" or (kind == "string_too_long" and path and path[-1] == "[key]"):
-        is_key = bool(path) and path[-1] == "[key]"
-        at = path[:-1] if is_key else path
-        got = str(path[-2]) if is_key else _dig(located.data, at)
-        is_id = err.get("ctx", {}).get("pattern") == m.ID_PATTERN
-        return RuleError(
-            located.loc(at, key=is_key),
-            f"{excerpt(got)} is not {'an id' if is_id else 'a name'}",
-            expected="dotted names like emp.age_limit"
-            if is_id
-            else "a name: letters A-Z a-z, digits and _, not first a digit",
-            hint="rename it (names are used in expressions, so they follow the same rules)",
-        )
-    # Union members add their own names to the path; cut back to a path that exists in the file.
-    real = path
-    while real and real not in located.value_locs:
-        real = real[:-1]
-    label = "/".join(map(str, path[: len(real)])) or "file"
-    if kind == "missing":
-        return RuleError(located.loc(real), f"{label}: missing key '{path[-1]}'", expected=f"a value for '{path[-1]}'")
-    got = _dig(located.data, real)
-    return RuleError(located.loc(real), f"{label}: {err['msg']} (got {excerpt(got)})", expected=_expected_of(kind))
-
-
-def _dig(data: Any, path: tuple[Any, ...]) -> Any:
-    for p in path:
-        data = data[p]
-    return data
-
-
-def _expected_of(kind: str) -> str:
-    return {
-        "string_type": "text",
-        "int_type": "a whole number",
-        "bool_type": "true or false",
-        "list_type": "a list [...]",
-        "dict_type": "a mapping {key: value}",
-        "model_type": "a mapping {key: value}",
-        "date_type": "a date YYYY-MM-DD",
-        "literal_error": "one of the listed values",
-        "too_short": "at least one entry",
-    }.get(kind, "")
 
 
 def load_ruleset(root: str | Path) -> ir.RuleSet:
@@ -149,11 +38,11 @@ def load_ruleset(root: str | Path) -> ir.RuleSet:
         raise RuleError(where, f"cannot read this folder: {e.strerror or e}") from None
     if not files:
         raise RuleError(ir.Loc(str(root), 0, 0), "no *.yaml rule files in this folder")
-    sections = _Sections()
+    sections = Sections()
     for path in files:
         located = load(path, _display(path))
         parsed = cast(m.RuleFile, validate(located, m.RuleFile))
-        _merge(sections, parsed, located)
+        merge(sections, parsed, located)
     return _Builder(sections, root).build()
 
 
@@ -164,244 +53,9 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _merge(s: _Sections, f: m.RuleFile, src: Located) -> None:
-    errors: list[RuleError] = []
+class _Builder(Declarations):
+    """Resolves names and types across the merged sections: definitions, constraints, rules, the whole set."""
 
-    def put(table: dict[str, _Item[Any]], section: str, name: str, value: Any, path: tuple[str | int, ...]) -> None:
-        loc = src.loc(path, key=not isinstance(path[-1], int))
-        if name in table:
-            first = table[name].loc
-            errors.append(
-                RuleError(
-                    loc, f"{section} '{name}' is defined twice (first at {first})", hint="remove one, or rename it"
-                )
-            )
-        else:
-            table[name] = _Item(name, value, loc, src, path)
-
-    if f.ruleset is not None:
-        s.meta.append(_Item("ruleset", f.ruleset, src.loc(("ruleset",), key=True), src, ("ruleset",)))
-    for sec in ("sources", "clauses", "types", "inputs", "definitions", "outputs", "parameters", "options"):
-        for name, v in getattr(f, sec).items():
-            put(getattr(s, sec), sec[:-1], name, v, (sec, name))
-    for i, note in enumerate(f.notes):
-        put(s.notes, "note", note.id, note, ("notes", i))
-    for i, c in enumerate(f.constraints):
-        put(s.constraints, "constraint", c.id, c, ("constraints", i))
-    for i, r in enumerate(f.rules):
-        put(s.rules, "rule", r.id, r, ("rules", i))
-    if errors:
-        raise RuleErrors(errors)
-
-
-class _Builder:
-    """Resolves names and types across the merged sections."""
-
-    def __init__(self, s: _Sections, root: Path) -> None:
-        self.s, self.root = s, root
-        self.errors: list[RuleError] = []
-        self.enums: dict[str, ir.EnumT] = {}
-        self.inputs: dict[str, ir.Input] = {}
-        self.options: dict[str, ir.OptionDecl] = {}
-        self.params: dict[str, ir.Param] = {}
-        self.output_types: dict[str, tuple[ir.Type, str]] = {}
-        self.definitions: dict[str, ir.Definition] = {}
-        self.typing_stack: list[str] = []
-        self.in_reported_cycle: set[str] = set()
-        self.failed_definitions: set[str] = set()
-
-    def attempt(self, fn: Callable[..., T], *args: Any) -> T | None:
-        """fn(*args), recording a RuleError instead of raising it (so all errors are reported)."""
-        try:
-            return fn(*args)
-        except RuleErrors as e:
-            self.errors.extend(e.errors)
-        except RuleError as e:
-            self.errors.append(e)
-        return None
-
-    def fail_if_errors(self) -> None:
-        if not self.errors:
-            return
-        first_file = min(e.loc.file for e in self.errors)
-        raise RuleErrors([e for e in self.errors if e.loc.file == first_file])
-
-    # ------------------------------------------------------------ types and declarations
-    def resolve_type(
-        self, name: str, rng: list[int] | list[dt.date] | None, loc: ir.Loc, *, need_range: bool = False
-    ) -> ir.Type:
-        if name == "bool":
-            return ir.BOOL
-        if name in ("int", "money"):
-            unit: Any = "yuan" if name == "money" else ""
-            if rng is None:
-                if need_range:
-                    raise RuleError(
-                        loc,
-                        f"an {name} input needs a range",
-                        expected="range: [lowest, highest]",
-                        hint="every input has a finite domain so solvers can search it",
-                    )
-                return ir.IntT(ir.ANY_INT.lo, ir.ANY_INT.hi, unit)
-            lo, hi = self.check_range(rng, int, loc)
-            return ir.IntT(cast(int, lo), cast(int, hi), unit)
-        if name == "time":
-            return ir.TIME_OF_DAY
-        if name == "date":
-            if rng is None:
-                return ir.ANY_DATE
-            lo, hi = self.check_range(rng, dt.date, loc)
-            if cast(dt.date, lo).year < 1901 or cast(dt.date, hi).year > 2099:
-                raise RuleError(loc, "dates must lie between 1901-01-01 and 2099-12-31")
-            return ir.DateT(cast(dt.date, lo), cast(dt.date, hi))
-        if name in self.enums:
-            return self.enums[name]
-        known = [*BUILTIN_TYPES, *self.enums]
-        raise RuleError(
-            loc,
-            f"unknown type '{name}'",
-            expected="bool, int, money, date, time or an enum from types",
-            hint=did_you_mean(name, known),
-        )
-
-    def input_type(self, v: m.InputM, loc: ir.Loc) -> ir.Type:
-        return self.resolve_type(v.type, v.range, loc, need_range=True)
-
-    @staticmethod
-    def check_range(rng: list[Any], kind: type, loc: ir.Loc) -> tuple[Any, Any]:
-        if len(rng) != 2 or not all(isinstance(v, kind) and not isinstance(v, bool) for v in rng):
-            raise RuleError(
-                loc, f"range must be two {'dates' if kind is dt.date else 'numbers'}", expected="[lowest, highest]"
-            )
-        if rng[0] > rng[1]:
-            raise RuleError(loc, f"empty range: {rng[0]} > {rng[1]}", hint="swap the bounds")
-        return rng[0], rng[1]
-
-    def build_declarations(self) -> None:
-        s = self.s
-        for name, it in s.types.items():
-            if len(set(it.value.values)) != len(it.value.values):
-                self.errors.append(RuleError(it.at("values"), f"type {name} lists a value twice"))
-            for v in it.value.labels:
-                if v not in it.value.values:
-                    self.errors.append(
-                        RuleError(
-                            it.at("labels", v, key=True),
-                            f"label for unknown value '{v}' of {name}",
-                            hint=did_you_mean(v, it.value.values),
-                        )
-                    )
-            if name in BUILTIN_TYPES:
-                self.errors.append(RuleError(it.loc, f"'{name}' is a built-in type name"))
-            self.enums[name] = ir.EnumT(name, tuple(it.value.values))
-        for name, inp in s.inputs.items():
-            iv = inp.value
-            t = self.attempt(self.input_type, iv, inp.at("type"))
-            if t is not None:
-                self.inputs[name] = ir.Input(name, t, ir.Labels(iv.zh, iv.en, iv.doc), inp.loc)
-        for name, opt in s.options.items():
-            ov = opt.value
-            if ov.default not in ov.values:
-                self.errors.append(
-                    RuleError(
-                        opt.at("default"),
-                        f"default '{ov.default}' is not a value of option {name}",
-                        expected=", ".join(ov.values),
-                        hint=did_you_mean(ov.default, ov.values),
-                    )
-                )
-            self.check_cites(ov.cites, opt, "cites")
-            self.options[name] = ir.OptionDecl(
-                name,
-                ir.EnumT(name, tuple(ov.values)),
-                ov.default,
-                tuple(ov.values.items()),
-                tuple(ov.cites),
-                ov.note,
-                opt.loc,
-            )
-        for name, p in s.parameters.items():
-            self.attempt(self.build_param, name, p)
-        for name, out in s.outputs.items():
-            o = out.value
-            t = self.attempt(self.resolve_type, o.type, None, out.at("type"))
-            if t is None:
-                continue
-            if o.cardinality == "set" and not isinstance(t, ir.EnumT):
-                self.errors.append(RuleError(out.at("cardinality"), f"set output {name} must have an enum type"))
-            self.output_types[name] = (t, o.cardinality)
-        taken: dict[str, str] = {}
-        for sec in ("inputs", "definitions", "outputs", "options", "parameters"):
-            for name, it in getattr(s, sec).items():
-                if name in taken:
-                    self.errors.append(
-                        RuleError(
-                            it.loc,
-                            f"'{name}' is both {taken[name]} and {sec[:-1]}",
-                            hint="names are shared by inputs, definitions, outputs, options and parameters",
-                        )
-                    )
-                taken[name] = sec[:-1]
-
-    def build_param(self, name: str, p: _Item[m.ParamM]) -> None:
-        v = p.value
-        key_types = tuple(self.resolve_type(k.type, None, p.at("keys", i, "type")) for i, k in enumerate(v.keys))
-        vt = self.resolve_type(v.type, None, p.at("type"))
-        rows = []
-        seen: dict[tuple[Any, ...], int] = {}
-        for i, row in enumerate(v.rows):
-            if len(row.key) != len(key_types):
-                raise RuleError(
-                    p.at("rows", i, "key"), f"row key has {len(row.key)} part(s), table has {len(key_types)}"
-                )
-            key = tuple(
-                self.check_value(k, t, p.at("rows", i, "key", j))
-                for j, (k, t) in enumerate(zip(row.key, key_types, strict=True))
-            )
-            if key in seen:
-                raise RuleError(p.at("rows", i), f"{name} has two rows for {key} (rows {seen[key] + 1} and {i + 1})")
-            seen[key] = i
-            self.check_cites(row.cites, p, "rows", i, "cites")
-            rows.append(
-                ir.ParamRow(
-                    key, self.check_value(row.value, vt, p.at("rows", i, "value")), tuple(row.cites), p.at("rows", i)
-                )
-            )
-        self.params[name] = ir.Param(
-            name, tuple(k.name for k in v.keys), key_types, vt, tuple(rows), ir.Labels(v.zh, v.en, v.doc), p.loc
-        )
-
-    def check_value(self, value: Any, t: ir.Type, loc: ir.Loc) -> ir.Value:
-        if isinstance(t, ir.IntT) and t.unit == "minute" and isinstance(value, str):
-            minutes = ir.parse_time(value)
-            if minutes is None:
-                raise RuleError(loc, f"{value!r} is not a time of day", expected="HH:MM from 00:00 to 23:59")
-            return minutes
-        ok = {
-            ir.BoolT: lambda: isinstance(value, bool),
-            ir.IntT: lambda: isinstance(value, int) and not isinstance(value, bool),
-            ir.DateT: lambda: isinstance(value, dt.date),
-            ir.EnumT: lambda: isinstance(value, str) and value in cast(ir.EnumT, t).values,
-        }[type(t)]()
-        if not ok:
-            expected = ", ".join(t.values) if isinstance(t, ir.EnumT) else str(t)
-            hint = did_you_mean(str(value), t.values) if isinstance(t, ir.EnumT) else ""
-            raise RuleError(loc, f"{value!r} is not a value of type {t}", expected=expected, hint=hint)
-        return cast(ir.Value, value)
-
-    def check_cites(self, cites: list[str], it: _Item[Any], *path: str | int) -> None:
-        for i, c in enumerate(cites):
-            if c not in self.s.clauses:
-                self.errors.append(
-                    RuleError(
-                        it.at(*path, i),
-                        f"cites unknown clause '{c}'",
-                        expected="a clause id from the clauses section",
-                        hint=did_you_mean(c, self.s.clauses),
-                    )
-                )
-
-    # ------------------------------------------------------------ expressions
     def scope(self) -> Scope:
         return Scope(
             self.lookup_name,
@@ -460,12 +114,12 @@ class _Builder:
         self.definitions[name] = d
         return d
 
-    def build_constraint(self, it: _Item[m.ConstraintM]) -> ir.Constraint:
+    def build_constraint(self, it: Item[m.ConstraintM]) -> ir.Constraint:
         expr = parse(it.value.expr, it.at("expr"), self.scope(), ir.BOOL)
         return ir.Constraint(it.value.id, expr, it.value.doc, it.loc)
 
     # ------------------------------------------------------------ rules
-    def build_rule(self, it: _Item[m.RuleM]) -> ir.Rule:
+    def build_rule(self, it: Item[m.RuleM]) -> ir.Rule:
         r = it.value
         self.check_cites(r.cites, it, "cites")
         texts = [self.s.clauses[c].value.text for c in r.cites if c in self.s.clauses]
@@ -522,7 +176,7 @@ class _Builder:
             )
         return parse(raw, loc, scope, t)
 
-    def validity(self, v: m.ValidM, it: _Item[m.RuleM]) -> ir.Validity:
+    def validity(self, v: m.ValidM, it: Item[m.RuleM]) -> ir.Validity:
         on = v.on or (self.s.meta[0].value.time if self.s.meta else None)
         if on is None:
             raise RuleError(it.at("valid"), "valid needs `on:` (no ruleset.time is declared)")
@@ -607,7 +261,12 @@ class _Builder:
             clauses={k: ir.Clause(k, c.value.source, c.value.where, c.value.text, c.loc) for k, c in s.clauses.items()},
             sources={
                 k: ir.Source(
-                    k, v.value.title, v.value.status, v.value.number, v.value.file, _in_force(v.value.in_force),
+                    k,
+                    v.value.title,
+                    v.value.status,
+                    v.value.number,
+                    v.value.file,
+                    _in_force(v.value.in_force),
                     v.value.repeals,
                 )
                 for k, v in s.sources.items()

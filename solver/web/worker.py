@@ -43,7 +43,7 @@ def _check(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> A
 
 def _diff(rules: str, params: dict[str, Any], step: Callable[[str], None]) -> Any:
     """The CLI's own diff (two years or two readings of one folder), with its arguments."""
-    from solver.cli import run_diff
+    from solver.commands.diff import run_diff
     from solver.diff import render
     from solver.diff.engine import DiffReport
 
