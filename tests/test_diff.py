@@ -13,6 +13,7 @@ from solver import ir
 from solver.backends.base import Decision
 from solver.diff.engine import DiffReport, Version, diff
 from solver.language.loader import load_ruleset
+from solver.passes.deps import Deps, deps
 from solver.passes.options import resolve
 from solver.testing.mutants import mutants
 
@@ -115,14 +116,29 @@ def _shanghai_persons(n: int = 800, seed: int = 5) -> list[dict[str, object]]:
 
 
 def _mutated(rs: ir.RuleSet, m: object) -> tuple[set[str], set[str]]:
-    """(rules the mutant changed or whose value reads a changed parameter, outputs they give)."""
+    """(rules the mutant changed or that read a changed definition or parameter, in their
+    conditions or values, directly or through other definitions; the outputs those rules give or
+    whose default reads such a name)."""
     mrs: ir.RuleSet = m.rs  # type: ignore[attr-defined]
     original = {r.id: r for r in rs.rules}
     changed = {r.id for r in mrs.rules if original.get(r.id) != r} | (set(original) - {r.id for r in mrs.rules})
-    params = {p for p in rs.params if mrs.params.get(p) != rs.params[p]}
-    changed |= {r.id for r in rs.rules if any(ir.params_used(e) & params for _, e in r.then)}
+    params = {p for p in {*rs.params, *mrs.params} if mrs.params.get(p) != rs.params.get(p)}
+    definitions = {d for d in {*rs.definitions, *mrs.definitions} if mrs.definitions.get(d) != rs.definitions.get(d)}
+    touched: set[str] = set()
+    for side in (rs, mrs):  # what reads what on either side (a mutant may change a definition's reads)
+        d = deps(side)
+
+        def reads_change(names: set[str], used: set[str], d: Deps = d) -> bool:
+            through = d.definitions_read(names)
+            used = used | {p for n in through for p in d.definitions[n].params}
+            return bool(through & definitions or used & params)
+
+        changed |= {rid for rid, r in d.rules.items() if reads_change(set(r.definitions), set(r.params))}
+        for o in side.outputs.values():
+            if o.default is not None and reads_change(ir.refs(o.default), ir.params_used(o.default)):
+                touched.add(o.name)
     rules = {**original, **{r.id: r for r in mrs.rules}}
-    return changed, {o for rid in changed for o in rules[rid].outputs()}
+    return changed, touched | {o for rid in changed for o in rules[rid].outputs()}
 
 
 def _decider(status: str, rules: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
@@ -136,7 +152,8 @@ def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
     result differs must lie in a region of the diff (so no mutant eval tells apart is missed), each
     region's witness is confirmed by eval, and a non-empty diff names the mutated rule or an output
     it gives. A mutant with an empty, complete diff is equivalent (proved per output); eval must not
-    tell it apart either. Default: a seeded sample of mutants; ELIG_DIFF_MUTANTS=all runs them all."""
+    tell it apart either. Default: a seeded sample of mutants; ELIG_DIFF_MUTANTS=all runs them all,
+    ELIG_DIFF_MUTANT_IDS='id;id' the ones named."""
     import dataclasses
     import random
 
@@ -146,7 +163,11 @@ def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
     rs = resolve(unresolved)
     # Mutants are planted in the files' rule set (options still references), then resolved like it.
     generated = [dataclasses.replace(m, rs=resolve(m.rs)) for m in mutants(unresolved)]
-    if os.environ.get("ELIG_DIFF_MUTANTS") != "all":
+    if os.environ.get("ELIG_DIFF_MUTANT_IDS"):  # ';'-separated ids (an id may hold a comma)
+        wanted = set(os.environ["ELIG_DIFF_MUTANT_IDS"].split(";"))
+        generated = [m for m in generated if m.id in wanted]
+        assert {m.id for m in generated} == wanted, wanted - {m.id for m in generated}
+    elif os.environ.get("ELIG_DIFF_MUTANTS") != "all":
         generated = random.Random(int(os.environ.get("ELIG_DIFF_SEED", "15"))).sample(generated, 3)
     persons = _shanghai_persons()
     base = EvalBackend(rs)
@@ -159,6 +180,8 @@ def test_every_non_equivalent_mutant_is_found_by_diff() -> None:
             (found if _diff_finds(rs, m, persons, before) else equivalent).append(m.id)
         except AssertionError as e:
             failed.append(f"{m.id}: {e}")
+        if os.environ.get("ELIG_DIFF_MUTANTS") == "all":  # progress of the long run (-s shows it)
+            print(f"{len(found)} found, {len(equivalent)} equivalent, {len(failed)} failed: {m.id}", flush=True)
     print(f"\ndiff found {len(found)} of {len(generated)} mutants; equivalent: {', '.join(equivalent) or 'none'}")
     assert not failed, "\n".join(failed)
     assert found
